@@ -1,0 +1,10 @@
+-- title: Kích hoạt định danh điện tử hôm nay theo xã/phường — e-ID activations today by commune
+-- every: 2s
+-- key: commune_code
+-- view: ranking
+SELECT e.commune_code, c.commune_name, count(*) AS activations
+FROM eid_activations e
+JOIN communes c ON c.commune_code = e.commune_code
+WHERE e.event_time >= date_trunc('day', now()) AND e.level = 2
+GROUP BY e.commune_code, c.commune_name
+ORDER BY activations DESC, e.commune_code

@@ -1,0 +1,135 @@
+//! The HTTP server: REST under `/api/v1`, WebSocket at `/ws`, `/metrics`, `/healthz` and the wall page.
+
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod rest;
+pub mod ws;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::fanout::Hub;
+use crate::ingest::Ingestor;
+use crate::store::Store;
+
+/// What every handler may use.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub catalog: Arc<Catalog>,
+    pub store: Arc<Store>,
+    pub ingestor: Arc<Ingestor>,
+    pub engine: Arc<Engine>,
+    pub hub: Arc<Hub>,
+    pub auth: Arc<auth::Auth>,
+    pub shutdown: CancellationToken,
+    /// Upgraded WebSocket connections, which the HTTP server's graceful shutdown no longer tracks.
+    pub connections: tokio_util::task::TaskTracker,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/ws", get(ws::upgrade))
+        .route("/api/v1/streams", get(rest::streams))
+        .route("/api/v1/streams/{stream}/events", post(rest::ingest))
+        .route("/api/v1/scenarios", get(rest::scenarios))
+        .route("/api/v1/scenarios/validate", post(rest::validate))
+        .route(
+            "/api/v1/scenarios/{name}",
+            get(rest::scenario)
+                .put(rest::put_scenario)
+                .delete(rest::delete_scenario),
+        )
+        .route("/api/v1/alerts", get(rest::alerts))
+        .route("/api/v1/scenarios/{name}/result", get(rest::result))
+        .route("/api/v1/query", post(rest::query))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .route("/healthz", get(rest::healthz))
+        .fallback(assets::serve)
+        // Ingest reads its body itself with its own limit; this bounds every other body.
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.limits.max_body_bytes))
+        .with_state(state)
+}
+
+/// Finds the caller of every API, WebSocket and metrics request (401/403 here), for the handlers to check
+/// what it may do.
+async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let query_token = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
+        .map(str::to_string);
+    match state.auth.caller(request.headers(), query_token.as_deref(), peer) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The process-wide Prometheus recorder (metrics macros write to one global recorder).
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may be installed already (a test harness): then our handle renders nothing
+        // from the macros, but the gauges below still come through `render`.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn metrics(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<auth::Caller>,
+) -> Result<impl IntoResponse, error::ApiError> {
+    caller.require(auth::Need::View)?;
+    for s in state.store.streams() {
+        let stats = s.stats();
+        let name = s.def.name.clone();
+        metrics::gauge!("ioc_store_rows", "stream" => name.clone()).set(stats.rows as f64);
+        metrics::gauge!("ioc_store_bytes", "stream" => name.clone()).set(stats.bytes as f64);
+        metrics::gauge!("ioc_store_segments", "stream" => name).set(stats.segments as f64);
+    }
+    for sc in state.engine.list() {
+        let name = sc.name;
+        metrics::gauge!("ioc_scenario_last_eval_ms", "scenario" => name.clone()).set(sc.last_eval_ms.unwrap_or(0.0));
+        metrics::gauge!("ioc_scenario_p99_eval_ms", "scenario" => name.clone()).set(sc.p99_eval_ms.unwrap_or(0.0));
+        metrics::gauge!("ioc_scenario_rows_scanned", "scenario" => name.clone()).set(sc.rows_scanned as f64);
+        metrics::gauge!("ioc_scenario_segments_skipped", "scenario" => name.clone()).set(sc.segments_skipped as f64);
+        metrics::gauge!("ioc_scenario_result_rows", "scenario" => name.clone()).set(sc.result_rows as f64);
+        metrics::gauge!("ioc_scenario_up", "scenario" => name).set(if sc.status == "ok" { 1.0 } else { 0.0 });
+    }
+    let scan = &state.engine.scan_stats;
+    metrics::counter!("ioc_scan_segments_scanned_total").absolute(scan.segments_scanned.load(Ordering::Relaxed));
+    metrics::counter!("ioc_scan_segments_skipped_total").absolute(scan.segments_skipped.load(Ordering::Relaxed));
+    metrics::counter!("ioc_scan_rows_total").absolute(scan.rows_scanned.load(Ordering::Relaxed));
+    let fan = &state.hub.stats;
+    metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued.load(Ordering::Relaxed));
+    metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued.load(Ordering::Relaxed));
+    metrics::counter!("ioc_fanout_lagged_total").absolute(fan.lagged.load(Ordering::Relaxed));
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        prometheus().render(),
+    ))
+}

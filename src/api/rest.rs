@@ -1,0 +1,367 @@
+//! REST handlers under `/api/v1` (PROTOCOL.md, "HTTP").
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, State};
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Caller, Need};
+use super::error::ApiError;
+use super::AppState;
+use crate::catalog::ColumnDef;
+use crate::engine::alerts::AlertEvent;
+use crate::engine::scenario;
+use crate::engine::{AlertDef, ResultBody, Scenario, ScenarioInfo, Trigger};
+use crate::ingest::{Accepted, Format, IngestError};
+use crate::values::{ColumnInfo, Row};
+use axum::Extension;
+
+pub async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+pub async fn ingest(
+    State(state): State<Arc<AppState>>,
+    Path(stream): Path<String>,
+    Extension(caller): Extension<Caller>,
+    request: Request<Body>,
+) -> Result<Json<Accepted>, ApiError> {
+    caller.may_ingest(&stream)?;
+    if state.catalog.stream(&stream).is_none() {
+        return Err(IngestError::UnknownStream(stream).into());
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let format = Format::from_content_type(&content_type)
+        .ok_or_else(|| IngestError::UnsupportedMediaType(content_type.clone()))?;
+    let encoding = match request
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"))
+    {
+        None | Some("identity") => Encoding::Identity,
+        Some(e) if e.eq_ignore_ascii_case("gzip") => Encoding::Gzip,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("unsupported Content-Encoding `{other}`: send gzip or no encoding"),
+            ))
+        }
+    };
+    let limit = state.config.limits.max_body_bytes;
+    let body = to_bytes(request.into_body(), limit).await.map_err(|e| {
+        // `to_bytes` fails for a body over the limit, or one that breaks off (a length it does not keep).
+        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if too_large {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {limit} bytes"),
+            )
+        } else {
+            ApiError::bad_request(format!("could not read the body: {e}"))
+        }
+    })?;
+    let ingestor = state.ingestor.clone();
+    let max_decompressed = state.config.limits.max_decompressed_bytes;
+    let accepted = tokio::task::spawn_blocking(move || -> Result<Accepted, ApiError> {
+        let body = match encoding {
+            Encoding::Identity => body.to_vec(),
+            Encoding::Gzip => gunzip(&body, max_decompressed)?,
+        };
+        Ok(ingestor.ingest(&stream, format, &body)?)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(accepted))
+}
+
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+/// A gzip body, decompressed up to `limit` bytes (413 past it; 400 when it is not valid gzip).
+fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut reader = flate2::read::GzDecoder::new(body).take(limit as u64 + 1);
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::bad_request(format!("the gzip body is corrupt: {e}")))?;
+    if out.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes once decompressed"),
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+pub struct StreamInfo {
+    name: String,
+    event_time: String,
+    id: Option<String>,
+    retention: String,
+    columns: Vec<ColumnDef>,
+    rows: usize,
+    bytes: usize,
+    segments: usize,
+}
+
+pub async fn streams(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<StreamInfo>>, ApiError> {
+    caller.require(Need::View).or_else(|_| caller.require(Need::Ingest))?;
+    let list = state
+        .store
+        .streams()
+        .map(|s| {
+            let stats = s.stats();
+            StreamInfo {
+                name: s.def.name.clone(),
+                event_time: s.def.event_time_name().to_string(),
+                id: s.def.id.map(|i| s.def.columns[i].name.clone()),
+                retention: s.def.retention_text.clone(),
+                columns: s.def.columns.clone(),
+                rows: stats.rows,
+                bytes: stats.bytes,
+                segments: stats.segments,
+            }
+        })
+        .collect();
+    Ok(Json(list))
+}
+
+pub async fn scenarios(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<ScenarioInfo>>, ApiError> {
+    caller.require(Need::View)?;
+    Ok(Json(state.engine.list()))
+}
+
+pub async fn scenario(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<ScenarioInfo>, ApiError> {
+    caller.require(Need::View)?;
+    state.engine.get(&name).map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_scenario",
+            format!("unknown scenario `{name}`"),
+        )
+    })
+}
+
+pub async fn result(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<ResultBody>, ApiError> {
+    caller.require(Need::View)?;
+    let mut body = state.engine.result(&name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_scenario",
+            format!("unknown scenario `{name}`"),
+        )
+    })?;
+    if let Some(rows) = &caller.rows {
+        body.rows = Arc::new(
+            body.rows
+                .iter()
+                .filter(|r| rows.matches_row(&body.columns, r))
+                .cloned()
+                .collect(),
+        );
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryRequest {
+    sql: String,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct QueryResponse {
+    columns: Vec<ColumnInfo>,
+    rows: Vec<Row>,
+    truncated: bool,
+}
+
+/// Rows a one-shot query returns by default, and at most.
+pub const QUERY_DEFAULT_LIMIT: usize = 1_000;
+pub const QUERY_MAX_LIMIT: usize = 10_000;
+
+pub async fn query(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Need::Analyse)?;
+    let request: QueryRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("bad query request: {e}")))?;
+    if request.sql.len() > crate::engine::scenario::MAX_SQL_BYTES {
+        return Err(ApiError::bad_request("the SQL is too long"));
+    }
+    let limit = request.limit.unwrap_or(QUERY_DEFAULT_LIMIT).min(QUERY_MAX_LIMIT);
+    let out = state
+        .engine
+        .query_once(request.sql, limit + 1)
+        .await
+        .map_err(ApiError::from)?;
+    let truncated = out.rows.len() > limit;
+    let mut rows = out.rows;
+    rows.truncate(limit);
+    Ok(Json(QueryResponse {
+        columns: out.columns,
+        rows,
+        truncated,
+    })
+    .into_response())
+}
+
+/// The body of `PUT /api/v1/scenarios/{name}` and (with `name`) `POST /api/v1/scenarios/validate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioBody {
+    #[serde(default)]
+    name: Option<String>,
+    sql: String,
+    title: Option<String>,
+    every_ms: Option<u64>,
+    on: Option<Trigger>,
+    key: Option<Vec<String>>,
+    view: Option<String>,
+    alert: Option<AlertDef>,
+}
+
+impl ScenarioBody {
+    fn into_scenario(self, name: String) -> Result<Scenario, ApiError> {
+        if !crate::catalog::valid_name(&name) {
+            return Err(ApiError::bad_request(
+                "a scenario name is lower-case letters, digits and `_`, starting with a letter (at most 64)",
+            ));
+        }
+        let every =
+            std::time::Duration::from_millis(self.every_ms.unwrap_or(scenario::DEFAULT_EVERY.as_millis() as u64));
+        if !(scenario::MIN_EVERY..=scenario::MAX_EVERY).contains(&every) {
+            return Err(ApiError::bad_request("every_ms must be from 100 to 3600000"));
+        }
+        let view = self.view.unwrap_or_else(|| "table".into());
+        if !scenario::VIEWS.contains(&view.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "view must be one of {}",
+                scenario::VIEWS.join(", ")
+            )));
+        }
+        let title = self.title.unwrap_or_else(|| name.clone());
+        if title.len() > 200 || self.sql.len() > scenario::MAX_SQL_BYTES {
+            return Err(ApiError::bad_request(
+                "the title (200 bytes) or the SQL (64 KiB) is too long",
+            ));
+        }
+        Ok(Scenario {
+            title,
+            every,
+            trigger: self.on.unwrap_or(Trigger::Interval),
+            key: self.key.unwrap_or_default(),
+            view,
+            alert: self.alert,
+            sql: self.sql.trim().to_string(),
+            ..Scenario::named(&name)
+        })
+    }
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("bad request body: {e}")))
+}
+
+pub async fn put_scenario(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
+) -> Result<Json<ScenarioInfo>, ApiError> {
+    caller.require(Need::Analyse)?;
+    let def = parse_body::<ScenarioBody>(&body)?.into_scenario(name)?;
+    Ok(Json(state.engine.put(def).await?))
+}
+
+pub async fn delete_scenario(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Need::Analyse)?;
+    if state.engine.delete(&name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_scenario",
+            format!("unknown scenario `{name}`"),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+pub struct Validated {
+    ok: bool,
+    columns: Vec<ColumnInfo>,
+}
+
+pub async fn validate(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
+) -> Result<Json<Validated>, ApiError> {
+    caller.require(Need::Analyse)?;
+    let mut body = parse_body::<ScenarioBody>(&body)?;
+    let name = body.name.take().unwrap_or_else(|| "draft".into());
+    let def = body.into_scenario(name)?;
+    let columns = state.engine.validate(&def).await?;
+    Ok(Json(Validated { ok: true, columns }))
+}
+
+#[derive(Deserialize)]
+pub struct AlertsQuery {
+    since: Option<String>,
+}
+
+pub async fn alerts(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Query(q): axum::extract::Query<AlertsQuery>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<AlertEvent>>, ApiError> {
+    caller.require(Need::View)?;
+    let since = match q.since {
+        None => None,
+        Some(t) => Some(
+            chrono::DateTime::parse_from_rfc3339(&t)
+                .map_err(|e| ApiError::bad_request(format!("since: not an RFC 3339 time: {e}")))?
+                .with_timezone(&chrono::Utc),
+        ),
+    };
+    Ok(Json(state.engine.alerts.since(since, caller.rows.as_deref())))
+}

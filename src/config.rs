@@ -1,0 +1,108 @@
+//! One `Config` for the server: what the command line gives, with the defaults of PROTOCOL.md.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Limits on what clients may send and hold. Every input has one; see docs/protocol.md.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest ingest request body, in bytes (413 past it).
+    pub max_body_bytes: usize,
+    /// Largest ingest body once decompressed (`Content-Encoding: gzip`), in bytes (413 past it).
+    pub max_decompressed_bytes: usize,
+    /// Bytes all streams together may hold in memory (429 past it).
+    pub max_store_bytes: usize,
+    /// Bytes one stream may hold in memory (429 past it).
+    pub max_stream_bytes: usize,
+    /// Largest single NDJSON line / JSON array element, in bytes (422 past it).
+    pub max_event_bytes: usize,
+    /// How many line errors a 422 answer lists at most.
+    pub max_reported_errors: usize,
+    /// Largest WebSocket message a client may send, in bytes.
+    pub max_ws_message_bytes: usize,
+    /// Frames a client's outgoing queue holds before the client is treated as slow.
+    pub client_queue_frames: usize,
+    /// Bytes a client's outgoing queue holds before the client is treated as slow.
+    pub client_queue_bytes: usize,
+    /// Updates each topic keeps for `resume`.
+    pub topic_history: usize,
+    /// How often the server pings each WebSocket client.
+    pub ping_interval: Duration,
+    /// A client silent this long (no message, no pong) is dropped.
+    pub idle_timeout: Duration,
+    /// Subscriptions one WebSocket connection may hold.
+    pub max_subscriptions: usize,
+    /// WebSocket connections one token may hold at once.
+    pub max_connections_per_token: usize,
+    /// Time one scenario evaluation may take before it is cancelled and reported as an error.
+    pub eval_timeout: Duration,
+    /// Rows a scenario's result may have; a larger result is an error, not a truncated answer.
+    pub max_result_rows: usize,
+    /// Memory one evaluation may hold in DataFusion's pool (hash tables, sorts); past it the evaluation fails.
+    pub eval_memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 << 20,
+            max_decompressed_bytes: 64 << 20,
+            max_store_bytes: 4 << 30,
+            max_stream_bytes: 2 << 30,
+            max_event_bytes: 1 << 20,
+            max_reported_errors: 100,
+            max_ws_message_bytes: 64 << 10,
+            client_queue_frames: 1024,
+            client_queue_bytes: 1 << 20,
+            topic_history: 256,
+            ping_interval: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_subscriptions: 64,
+            max_connections_per_token: 1000,
+            eval_timeout: Duration::from_secs(5),
+            max_result_rows: 10_000,
+            eval_memory_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub queries: PathBuf,
+    pub data_dir: PathBuf,
+    /// The province's time zone: `now()` carries it, so `date_trunc('day', now())` is local midnight.
+    pub time_zone: String,
+    /// Rows after which the open segment of a stream is sealed.
+    pub seal_rows: usize,
+    /// Age after which a non-empty open segment is sealed.
+    pub seal_age: Duration,
+    /// Threads of the evaluation runtime (separate from the network runtime).
+    pub eval_threads: usize,
+    pub heartbeat: Duration,
+    pub limits: Limits,
+    /// Tokens and their roles; none means loopback clients only.
+    pub tokens: Vec<crate::api::auth::TokenConfig>,
+    /// Origins allowed to open `/ws` from a browser; empty means the server's own host only.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            queries: PathBuf::from("queries"),
+            data_dir: PathBuf::from("data"),
+            time_zone: "Asia/Ho_Chi_Minh".into(),
+            seal_rows: 65_536,
+            seal_age: Duration::from_secs(60),
+            eval_threads: 2,
+            heartbeat: Duration::from_secs(5),
+            limits: Limits::default(),
+            tokens: Vec::new(),
+            allowed_origins: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! A scenario file: SQL with a header of `-- name: value` comments.
+//!
+//! ```sql
+//! -- title: Overdue dossiers by agency
+//! -- every: 2s
+//! -- key: agency_code
+//! -- view: ranking
+//! SELECT agency_code, count(*) AS overdue FROM dossiers WHERE ... GROUP BY agency_code
+//! ```
+//!
+//! The header is the run of comment lines before the first line of SQL. Known names: `title`, `every`
+//! (100ms to 1h, default 2s), `on` (`change`: evaluate when an input stream received data instead of on
+//! the interval), `key` (comma-separated result columns that identify a row; without it, every change is
+//! sent as a whole snapshot), `view` (how screens draw it: `kpi`, `ranking`, `timeseries`, `table`;
+//! default `table`), `alert` (`<condition over result columns> AS <info|warning|critical>`). Other
+//! comment lines are comments. The name is the file stem.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::catalog::{parse_duration, valid_name};
+
+pub const DEFAULT_EVERY: Duration = Duration::from_secs(2);
+pub const MIN_EVERY: Duration = Duration::from_millis(100);
+pub const MAX_EVERY: Duration = Duration::from_secs(3600);
+/// Longest SQL text accepted, in bytes.
+pub const MAX_SQL_BYTES: usize = 64 << 10;
+pub const VIEWS: [&str; 4] = ["kpi", "ranking", "timeseries", "table"];
+pub const SEVERITIES: [&str; 3] = ["info", "warning", "critical"];
+
+/// When a scenario is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Every `every`.
+    Interval,
+    /// When a stream it reads received data (checked every `every`, so `every` is the debounce).
+    Change,
+}
+
+/// `-- alert: overdue >= 20 AS warning`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AlertDef {
+    pub when: String,
+    pub severity: String,
+}
+
+impl AlertDef {
+    /// Parses `<condition> AS <severity>`.
+    pub fn parse(text: &str) -> Result<AlertDef, String> {
+        let lower = text.to_ascii_lowercase();
+        let at = lower
+            .rfind(" as ")
+            .ok_or("an alert is `<condition> AS <info|warning|critical>`")?;
+        let alert = AlertDef {
+            when: text[..at].trim().to_string(),
+            severity: lower[at + 4..].trim().to_string(),
+        };
+        alert.check()?;
+        Ok(alert)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if self.when.trim().is_empty() {
+            return Err("the alert has no condition".into());
+        }
+        if !SEVERITIES.contains(&self.severity.as_str()) {
+            return Err(format!(
+                "alert severity `{}` is not one of {}",
+                self.severity,
+                SEVERITIES.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A parsed scenario definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    #[serde(skip)]
+    pub every: Duration,
+    #[serde(rename = "on")]
+    pub trigger: Trigger,
+    pub key: Vec<String>,
+    pub view: String,
+    pub alert: Option<AlertDef>,
+    pub sql: String,
+    /// The 1-based line of the file where the SQL starts (for `file:line` messages).
+    #[serde(skip)]
+    pub sql_line: usize,
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// A scenario with every default: titled by its name, every 2 s, unkeyed, a table, no alert, no SQL.
+    pub fn named(name: &str) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            title: name.to_string(),
+            every: DEFAULT_EVERY,
+            trigger: Trigger::Interval,
+            key: Vec::new(),
+            view: "table".into(),
+            alert: None,
+            sql: String::new(),
+            sql_line: 1,
+            path: None,
+        }
+    }
+}
+
+/// A problem with a scenario file, at a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}: {message}")]
+pub struct ScenarioError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn err(line: usize, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        line,
+        message: message.into(),
+    }
+}
+
+/// Parses the text of `NAME.sql`.
+pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    if !valid_name(name) {
+        return Err(err(
+            1,
+            "a scenario name is lower-case letters, digits and `_`, starting with a letter",
+        ));
+    }
+    if text.len() > MAX_SQL_BYTES {
+        return Err(err(1, format!("the scenario is longer than {MAX_SQL_BYTES} bytes")));
+    }
+    let mut s = Scenario::named(name);
+    let mut sql_start = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let Some(comment) = trimmed.strip_prefix("--") else {
+            sql_start = Some(i);
+            break;
+        };
+        let Some((field, value)) = comment.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match field.trim() {
+            "title" => s.title = value.to_string(),
+            "every" => {
+                s.every = parse_duration(value)
+                    .filter(|d| (MIN_EVERY..=MAX_EVERY).contains(d))
+                    .ok_or_else(|| err(i + 1, format!("every: `{value}` is not a duration from 100ms to 1h")))?
+            }
+            "key" => {
+                s.key = value
+                    .split(',')
+                    .map(|k| k.trim().to_string())
+                    .filter(|k| !k.is_empty())
+                    .collect();
+            }
+            "on" => match value {
+                "change" => s.trigger = Trigger::Change,
+                "interval" => s.trigger = Trigger::Interval,
+                _ => return Err(err(i + 1, format!("on: `{value}` is not `change` or `interval`"))),
+            },
+            "alert" => s.alert = Some(AlertDef::parse(value).map_err(|m| err(i + 1, m))?),
+            "view" => {
+                if !VIEWS.contains(&value) {
+                    return Err(err(
+                        i + 1,
+                        format!("view: `{value}` is not one of {}", VIEWS.join(", ")),
+                    ));
+                }
+                s.view = value.to_string();
+            }
+            _ => {}
+        }
+    }
+    let Some(start) = sql_start else {
+        return Err(err(1, "the file has no SQL"));
+    };
+    if let Some(k) = s.key.iter().find(|k| !valid_name(k)) {
+        return Err(err(1, format!("key: `{k}` is not a column name")));
+    }
+    s.sql_line = start + 1;
+    s.sql = text
+        .lines()
+        .skip(start)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string();
+    Ok(s)
+}
+
+/// The file text of a scenario: its header, then its SQL. [`parse`] reads it back to the same scenario.
+pub fn to_file_text(s: &Scenario) -> String {
+    let mut out = String::new();
+    let one_line = |t: &str| t.replace(['\n', '\r'], " ");
+    out.push_str(&format!("-- title: {}\n", one_line(&s.title)));
+    out.push_str(&format!("-- every: {}ms\n", s.every.as_millis()));
+    if s.trigger == Trigger::Change {
+        out.push_str("-- on: change\n");
+    }
+    if !s.key.is_empty() {
+        out.push_str(&format!("-- key: {}\n", s.key.join(", ")));
+    }
+    out.push_str(&format!("-- view: {}\n", s.view));
+    if let Some(a) = &s.alert {
+        out.push_str(&format!("-- alert: {} AS {}\n", one_line(&a.when), a.severity));
+    }
+    out.push_str(s.sql.trim());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_header() {
+        let s = parse(
+            "overdue",
+            "-- title: Overdue\n-- every: 500ms\n-- key: a, b\n-- view: ranking\n-- a comment\n\nSELECT 1\nFROM t",
+        )
+        .unwrap();
+        assert_eq!(s.title, "Overdue");
+        assert_eq!(s.every, Duration::from_millis(500));
+        assert_eq!(s.key, vec!["a", "b"]);
+        assert_eq!(s.view, "ranking");
+        assert_eq!(s.sql, "SELECT 1\nFROM t");
+    }
+
+    #[test]
+    fn round_trips_through_the_file_text() {
+        let s = parse(
+            "x",
+            "-- title: T\n-- every: 3s\n-- on: change\n-- key: a\n-- view: kpi\n-- alert: n >= 3 AS critical\nSELECT 1 AS a, 2 AS n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.alert,
+            Some(AlertDef {
+                when: "n >= 3".into(),
+                severity: "critical".into()
+            })
+        );
+        assert_eq!(s.trigger, Trigger::Change);
+        let again = parse("x", &to_file_text(&s)).unwrap();
+        assert_eq!(
+            Scenario {
+                sql_line: s.sql_line,
+                ..again
+            },
+            s
+        );
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        assert_eq!(parse("x", "-- alert: n > 1 AS loud\nSELECT 1").unwrap_err().line, 1);
+        assert_eq!(
+            parse("x", "-- title: t\n-- on: sometimes\nSELECT 1").unwrap_err().line,
+            2
+        );
+        assert_eq!(parse("x", "-- every: 10ms\nSELECT 1").unwrap_err().line, 1);
+        assert_eq!(parse("x", "\n-- view: pie\nSELECT 1").unwrap_err().line, 2);
+        assert!(parse("x", "-- title: nothing").is_err());
+        assert!(parse("Bad-Name", "SELECT 1").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The server-to-client WebSocket messages of PROTOCOL.md, encoded once into shared frames.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Frame, ResultView};
+use crate::values::{format_time, ColumnInfo, Row};
+
+fn time(t: &Option<DateTime<Utc>>) -> Option<String> {
+    t.map(format_time)
+}
+
+fn encode<T: Serialize>(msg: &T) -> Frame {
+    // Our message structs hold only strings, numbers and JSON values: serialising cannot fail.
+    Frame::from(serde_json::to_string(msg).expect("messages serialise"))
+}
+
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    scenario: &'a str,
+    epoch: &'a str,
+    seq: u64,
+    columns: &'a [ColumnInfo],
+    key: &'a [String],
+    rows: &'a [Row],
+    evaluated_at: Option<String>,
+    data_time: Option<String>,
+}
+
+pub fn snapshot(v: &ResultView) -> Frame {
+    snapshot_rows(v, &v.rows)
+}
+
+/// A snapshot of `rows` (a filtered subset of the view's rows).
+pub fn snapshot_rows(v: &ResultView, rows: &[Row]) -> Frame {
+    encode(&Snapshot {
+        ty: "snapshot",
+        scenario: &v.scenario,
+        epoch: &v.epoch,
+        seq: v.seq,
+        columns: &v.columns,
+        key: &v.key,
+        rows,
+        evaluated_at: time(&v.evaluated_at),
+        data_time: time(&v.data_time),
+    })
+}
+
+#[derive(Serialize)]
+struct Delta<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    scenario: &'a str,
+    epoch: &'a str,
+    seq: u64,
+    upsert: &'a [Row],
+    delete: &'a [Vec<Value>],
+    evaluated_at: Option<String>,
+    data_time: Option<String>,
+}
+
+pub fn delta(v: &ResultView, upsert: &[Row], delete: &[Vec<Value>]) -> Frame {
+    encode(&Delta {
+        ty: "delta",
+        scenario: &v.scenario,
+        epoch: &v.epoch,
+        seq: v.seq,
+        upsert,
+        delete,
+        evaluated_at: time(&v.evaluated_at),
+        data_time: time(&v.data_time),
+    })
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenario: Option<&'a str>,
+}
+
+pub fn error(code: &str, message: &str, scenario: Option<&str>) -> Frame {
+    encode(&Error {
+        ty: "error",
+        code,
+        message,
+        scenario,
+    })
+}
+
+pub fn heartbeat(now: DateTime<Utc>) -> Frame {
+    encode(&serde_json::json!({"type": "heartbeat", "server_time": format_time(now)}))
+}
+
+pub fn pong() -> Frame {
+    Frame::from_static(r#"{"type":"pong"}"#)
+}

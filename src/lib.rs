@@ -1,0 +1,31 @@
+//! ioc-stream: live SQL operating scenarios for a provincial Intelligent Operations Center.
+//!
+//! The data flows one way, and each module is one stage of it:
+//!
+//! ```text
+//! service systems --HTTP NDJSON / JSON / Arrow IPC--> ingest --> store
+//!   (decode + validate against the catalog)             (Arrow segments per stream, time pruning, retention)
+//! store --> engine (DataFusion evaluates each scenario on its interval, diffs by key)
+//!       --> fanout (one topic per scenario, encode once, bounded per-client queues) --> WebSocket clients
+//! ```
+//!
+//! - [`catalog`]: stream schemas (`queries/streams.toml`) and reference tables (`queries/reference/*.csv`).
+//! - [`ingest`]: request bodies to validated `RecordBatch`es; nothing of a bad request is kept.
+//! - [`store`]: immutable segments plus an open one per stream, and the `TableProvider` that prunes them.
+//! - [`engine`]: scenarios (`queries/*.sql`), their schedule on a CPU runtime, evaluation and the result diff.
+//! - [`fanout`]: topics, subscriptions and per-client queues.
+//! - [`api`]: the axum server: REST under `/api/v1`, `/ws`, `/metrics`, `/healthz` and the wall page.
+//! - [`simulator`]: the demo's generator of provincial events.
+//! - [`server`]: wires the stages together and runs them until shutdown.
+
+pub mod api;
+pub mod catalog;
+pub mod check;
+pub mod config;
+pub mod engine;
+pub mod fanout;
+pub mod ingest;
+pub mod server;
+pub mod simulator;
+pub mod store;
+pub mod values;

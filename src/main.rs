@@ -1,0 +1,213 @@
+//! The `ioc-stream` command: `demo`, `serve` and `check` (PROTOCOL.md, "Command line").
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use ioc_stream::config::Config;
+use ioc_stream::simulator::SimulatorOptions;
+use serde::Deserialize;
+
+#[derive(Parser)]
+#[command(
+    name = "ioc-stream",
+    version,
+    about = "Live SQL operating scenarios for a provincial IOC"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve with the built-in simulator of provincial events.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// Simulated events per second, across all streams.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+    },
+    /// Serve: ingest events, evaluate scenarios, push results.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// A TOML file with settings (see docs/protocol.md, "Configuration file").
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate the catalog and every scenario offline; prints `file:line: message`, exits 1 on error.
+    Check {
+        #[arg(long, default_value = "queries")]
+        queries: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Folder with streams.toml, reference/ and the scenario *.sql files.
+    #[arg(long)]
+    queries: Option<PathBuf>,
+    /// Folder for what must survive a restart; created when missing.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// The configuration file: every field optional; command-line flags win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    queries: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    time_zone: Option<String>,
+    eval_threads: Option<usize>,
+    #[serde(default)]
+    limits: FileLimits,
+    #[serde(default)]
+    tokens: Vec<ioc_stream::api::auth::TokenConfig>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_body_bytes: Option<usize>,
+    max_decompressed_bytes: Option<usize>,
+    max_stream_bytes: Option<usize>,
+    max_store_bytes: Option<usize>,
+    max_event_bytes: Option<usize>,
+    max_ws_message_bytes: Option<usize>,
+    client_queue_frames: Option<usize>,
+    max_subscriptions: Option<usize>,
+    eval_timeout_ms: Option<u64>,
+    max_result_rows: Option<usize>,
+    eval_memory_bytes: Option<usize>,
+    client_queue_bytes: Option<usize>,
+    topic_history: Option<usize>,
+    ping_interval_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections_per_token: Option<usize>,
+}
+
+fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
+    let mut c = Config::default();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let l = f.limits;
+        c.listen = f.listen.unwrap_or(c.listen);
+        c.queries = f.queries.unwrap_or(c.queries);
+        c.data_dir = f.data_dir.unwrap_or(c.data_dir);
+        c.time_zone = f.time_zone.unwrap_or(c.time_zone);
+        c.eval_threads = f.eval_threads.unwrap_or(c.eval_threads);
+        let d = &mut c.limits;
+        d.max_body_bytes = l.max_body_bytes.unwrap_or(d.max_body_bytes);
+        d.max_decompressed_bytes = l.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes);
+        d.max_stream_bytes = l.max_stream_bytes.unwrap_or(d.max_stream_bytes);
+        d.max_store_bytes = l.max_store_bytes.unwrap_or(d.max_store_bytes);
+        d.max_event_bytes = l.max_event_bytes.unwrap_or(d.max_event_bytes);
+        d.max_ws_message_bytes = l.max_ws_message_bytes.unwrap_or(d.max_ws_message_bytes);
+        d.client_queue_frames = l.client_queue_frames.unwrap_or(d.client_queue_frames);
+        d.max_subscriptions = l.max_subscriptions.unwrap_or(d.max_subscriptions);
+        d.eval_timeout = l.eval_timeout_ms.map(Duration::from_millis).unwrap_or(d.eval_timeout);
+        d.max_result_rows = l.max_result_rows.unwrap_or(d.max_result_rows);
+        d.eval_memory_bytes = l.eval_memory_bytes.unwrap_or(d.eval_memory_bytes);
+        d.client_queue_bytes = l.client_queue_bytes.unwrap_or(d.client_queue_bytes);
+        d.topic_history = l.topic_history.unwrap_or(d.topic_history);
+        d.ping_interval = l.ping_interval_ms.map(Duration::from_millis).unwrap_or(d.ping_interval);
+        d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
+        d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
+        c.tokens = f.tokens;
+        c.allowed_origins = f.allowed_origins;
+    }
+    c.listen = common.listen.unwrap_or(c.listen);
+    c.queries = common.queries.unwrap_or(c.queries);
+    c.data_dir = common.data_dir.unwrap_or(c.data_dir);
+    Ok(c)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,datafusion=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo { common, rate } => {
+                let options = SimulatorOptions {
+                    rate: rate.max(0.0),
+                    seed: rand::random(),
+                    backfill: Duration::from_secs(3600),
+                };
+                serve(config(common, None)?, Some(options))
+                    .await
+                    .map(|_| ExitCode::SUCCESS)
+            }
+            Command::Serve { common, config: file } => serve(config(common, file.as_deref())?, None)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Check { queries } => Ok(ioc_stream::check::run(&queries).await),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, simulator: Option<SimulatorOptions>) -> anyhow::Result<()> {
+    let running = ioc_stream::server::start(config, simulator).await?;
+    println!("listening on http://{}", running.addr);
+    std::io::stdout().flush().ok();
+    let token = running.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+    running.wait().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,200 @@
+//! Wires the stages together and runs them until shutdown: catalog, store, engine, fan-out, HTTP server,
+//! the retention sweep and (for `demo`) the simulator.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState};
+use crate::catalog::{Catalog, CatalogError};
+use crate::config::Config;
+use crate::engine::{Engine, EngineError};
+use crate::fanout::Hub;
+use crate::ingest::{Format, Ingestor};
+use crate::simulator::{self, EventSink, SimulatorOptions};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{path}:{line}: {message}")]
+    Scenario { path: String, line: usize, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "refusing to listen on {0} without tokens: anyone who can reach it could read and change everything. \
+         Configure tokens in the file given to --config (see docs/protocol.md, \"Configuration file\"), \
+         or listen on a loopback address such as 127.0.0.1"
+    )]
+    Insecure(SocketAddr),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+/// A server that is running; dropping it does not stop it, [`Running::shutdown`] does.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// How long shutdown may take before the remaining connections are dropped.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Running {
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, closes WebSockets with 1001, stops evaluation, and waits (bounded) for the tasks.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.wait().await;
+    }
+
+    /// Waits until the server has stopped (after the shutdown token is cancelled).
+    pub async fn wait(self) {
+        self.shutdown.cancelled().await;
+        let connections = self.state.connections.clone();
+        connections.close();
+        let all = async move {
+            futures::future::join_all(self.tasks).await;
+            // Each socket sends its 1001 close before the process may exit.
+            connections.wait().await;
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+            tracing::warn!("shutdown took longer than {SHUTDOWN_GRACE:?}; dropping what is left");
+        }
+        self.state.engine.shutdown();
+    }
+}
+
+struct IngestSink(Arc<Ingestor>);
+
+impl EventSink for IngestSink {
+    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
+        self.0
+            .ingest(stream, Format::Ndjson, &ndjson)
+            .map(|a| a.accepted)
+            .map_err(|e| match e {
+                crate::ingest::IngestError::Invalid { message, lines } => format!("{message}: {lines:?}"),
+                other => other.to_string(),
+            })
+    }
+}
+
+/// Loads everything, binds the listener and starts serving. Returns once the server accepts connections.
+pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Result<Running, ServerError> {
+    let _ = api::prometheus();
+    let auth = api::auth::Auth::new(
+        config.tokens.clone(),
+        config.limits.max_connections_per_token,
+        config.allowed_origins.clone(),
+    )
+    .map_err(ServerError::Config)?;
+    if !auth.enabled() && !config.listen.ip().is_loopback() {
+        return Err(ServerError::Insecure(config.listen));
+    }
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let catalog = Arc::new(Catalog::load(&config.queries)?);
+    let caps = crate::store::Caps {
+        stream_bytes: config.limits.max_stream_bytes,
+        total_bytes: config.limits.max_store_bytes,
+    };
+    let store = Arc::new(Store::with_caps(&catalog, config.seal_rows, config.seal_age, caps));
+    let hub = Arc::new(Hub::new(config.limits.topic_history));
+    let engine = Engine::new(&config, &catalog, store.clone(), hub.clone())?;
+    if let Some((path, e)) = engine.load_dir().into_iter().next() {
+        engine.shutdown();
+        return Err(ServerError::Scenario {
+            path: path.display().to_string(),
+            line: e.line,
+            message: e.message,
+        });
+    }
+    let ingestor = Arc::new(Ingestor::new(catalog.clone(), store.clone(), config.limits.clone()));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let shutdown = CancellationToken::new();
+    let state = Arc::new(AppState {
+        config: Arc::new(config),
+        catalog: catalog.clone(),
+        store: store.clone(),
+        ingestor: ingestor.clone(),
+        engine,
+        hub,
+        auth: Arc::new(auth),
+        shutdown: shutdown.clone(),
+        connections: tokio_util::task::TaskTracker::new(),
+    });
+    let mut tasks = Vec::new();
+    let app = api::router(state.clone());
+    let stop = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "the HTTP server failed");
+        }
+    }));
+    tasks.push(tokio::spawn(retention(store, shutdown.clone())));
+    tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
+    if let Some(options) = simulator {
+        let sink: Arc<dyn EventSink> = Arc::new(IngestSink(ingestor));
+        tasks.push(tokio::spawn(simulator::run(catalog, sink, options, shutdown.clone())));
+    }
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Picks up scenario files added, changed or removed on disk, once a second.
+async fn watch_scenarios(engine: Arc<Engine>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        engine.sync_dir().await;
+    }
+}
+
+/// Seals aged open segments and drops segments past retention, once a second.
+async fn retention(store: Arc<Store>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let dropped = store.maintain(chrono::Utc::now().timestamp_millis());
+        if dropped > 0 {
+            metrics::counter!("ioc_store_rows_expired_total").increment(dropped as u64);
+        }
+    }
+}

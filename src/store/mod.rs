@@ -1,0 +1,416 @@
+//! In-memory Arrow storage per stream: immutable sealed segments plus one open segment.
+//!
+//! Every segment knows the min/max of its event-time column, so a query with a time filter reads only the
+//! segments that can hold matching rows ([`table::StreamTable`]). The open segment is sealed (its batches
+//! concatenated into one) when it reaches a row count or an age. Retention drops whole sealed segments whose
+//! newest event is older than the stream's retention. A reader takes a [`Snapshot`]: a list of `Arc`s,
+//! cheap to take and unaffected by later appends. This module does not decode or validate: it is given
+//! batches that already match the stream's schema.
+//!
+//! Memory is bounded: a stream and the whole store each have a cap on the bytes their Arrow arrays hold.
+//! An append that would pass a cap is refused ([`StoreFull`]) and ingest answers 429; retention frees room.
+
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::TimestampMillisecondType;
+use datafusion::arrow::record_batch::RecordBatch;
+use parking_lot::RwLock;
+
+use crate::catalog::{Catalog, StreamDef};
+
+/// Batches with the min/max event time (epoch ms) of their rows.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub batches: Vec<RecordBatch>,
+    pub min_ms: i64,
+    pub max_ms: i64,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+impl Segment {
+    fn empty() -> Segment {
+        Segment {
+            batches: Vec::new(),
+            min_ms: i64::MAX,
+            max_ms: i64::MIN,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    fn push(&mut self, batch: RecordBatch, min_ms: i64, max_ms: i64) {
+        self.min_ms = self.min_ms.min(min_ms);
+        self.max_ms = self.max_ms.max(max_ms);
+        self.rows += batch.num_rows();
+        self.bytes += batch.get_array_memory_size();
+        self.batches.push(batch);
+    }
+
+    /// Whether the segment may hold a row with event time in `[lo_ms, hi_ms]` (inclusive).
+    pub fn overlaps(&self, lo_ms: i64, hi_ms: i64) -> bool {
+        self.rows > 0 && self.max_ms >= lo_ms && self.min_ms <= hi_ms
+    }
+}
+
+#[derive(Debug)]
+struct Segments {
+    sealed: Vec<Arc<Segment>>,
+    open: Segment,
+    opened_at: Instant,
+    max_event_ms: Option<i64>,
+}
+
+/// What a reader sees of a stream at one moment.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub sealed: Vec<Arc<Segment>>,
+    /// The open segment as it was (cloning batches clones `Arc`s, not data).
+    pub open: Option<Arc<Segment>>,
+}
+
+impl Snapshot {
+    pub fn segments(&self) -> impl Iterator<Item = &Arc<Segment>> {
+        self.sealed.iter().chain(self.open.iter())
+    }
+}
+
+/// Rows and bytes held, for `/api/v1/streams` and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub rows: usize,
+    pub bytes: usize,
+    pub segments: usize,
+}
+
+/// An append refused because it would pass a memory cap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the store is full: {what} holds {held} of {cap} bytes; retry when retention has freed room")]
+pub struct StoreFull {
+    pub what: String,
+    pub held: usize,
+    pub cap: usize,
+}
+
+/// Bytes the store may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    pub stream_bytes: usize,
+    pub total_bytes: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Caps {
+        Caps {
+            stream_bytes: usize::MAX,
+            total_bytes: usize::MAX,
+        }
+    }
+}
+
+/// One stream's storage.
+#[derive(Debug)]
+pub struct StreamStore {
+    pub def: Arc<StreamDef>,
+    segments: RwLock<Segments>,
+    /// Bytes this stream holds, and the bytes of the whole store (shared by every stream).
+    held: AtomicUsize,
+    total: Arc<AtomicUsize>,
+    caps: Caps,
+    seal_rows: usize,
+    seal_age: Duration,
+    /// Bumped on every append: lets a scenario tell whether its inputs changed.
+    version: AtomicU64,
+}
+
+impl StreamStore {
+    pub fn new(def: Arc<StreamDef>, seal_rows: usize, seal_age: Duration) -> StreamStore {
+        Self::with_caps(def, seal_rows, seal_age, Caps::default(), Arc::new(AtomicUsize::new(0)))
+    }
+
+    fn with_caps(
+        def: Arc<StreamDef>,
+        seal_rows: usize,
+        seal_age: Duration,
+        caps: Caps,
+        total: Arc<AtomicUsize>,
+    ) -> StreamStore {
+        StreamStore {
+            def,
+            held: AtomicUsize::new(0),
+            total,
+            caps,
+            segments: RwLock::new(Segments {
+                sealed: Vec::new(),
+                open: Segment::empty(),
+                opened_at: Instant::now(),
+                max_event_ms: None,
+            }),
+            seal_rows: seal_rows.max(1),
+            seal_age,
+            version: AtomicU64::new(0),
+        }
+    }
+
+    /// Appends a batch that matches the stream's schema and has a non-null event-time column.
+    pub fn append(&self, batch: RecordBatch) -> Result<(), StoreFull> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let size = batch.get_array_memory_size();
+        let held = self.held.load(Ordering::Acquire);
+        if held + size > self.caps.stream_bytes {
+            return Err(StoreFull {
+                what: format!("stream `{}`", self.def.name),
+                held,
+                cap: self.caps.stream_bytes,
+            });
+        }
+        let total = self.total.load(Ordering::Acquire);
+        if total + size > self.caps.total_bytes {
+            return Err(StoreFull {
+                what: "the store".into(),
+                held: total,
+                cap: self.caps.total_bytes,
+            });
+        }
+        let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
+        let mut s = self.segments.write();
+        if s.open.rows == 0 {
+            s.opened_at = Instant::now();
+        }
+        s.open.push(batch, min_ms, max_ms);
+        s.max_event_ms = Some(s.max_event_ms.map_or(max_ms, |m| m.max(max_ms)));
+        if s.open.rows >= self.seal_rows {
+            seal(&mut s);
+        }
+        self.account(&s);
+        drop(s);
+        self.version.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Brings the byte counters in line with what the segments hold (called under the write lock).
+    fn account(&self, s: &Segments) {
+        let now = s.open.bytes + s.sealed.iter().map(|g| g.bytes).sum::<usize>();
+        let before = self.held.swap(now, Ordering::AcqRel);
+        if now >= before {
+            self.total.fetch_add(now - before, Ordering::AcqRel);
+        } else {
+            self.total.fetch_sub(before - now, Ordering::AcqRel);
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let s = self.segments.read();
+        Snapshot {
+            sealed: s.sealed.clone(),
+            open: (s.open.rows > 0).then(|| Arc::new(s.open.clone())),
+        }
+    }
+
+    pub fn stats(&self) -> StreamStats {
+        let s = self.segments.read();
+        let mut st = StreamStats {
+            rows: s.open.rows,
+            bytes: s.open.bytes,
+            segments: s.sealed.len() + usize::from(s.open.rows > 0),
+        };
+        for seg in &s.sealed {
+            st.rows += seg.rows;
+            st.bytes += seg.bytes;
+        }
+        st
+    }
+
+    /// The newest event time stored (epoch ms).
+    pub fn max_event_ms(&self) -> Option<i64> {
+        self.segments.read().max_event_ms
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Seals an open segment that is older than the seal age and drops sealed segments whose newest event
+    /// is older than `now_ms - retention`. Returns the rows dropped.
+    pub fn maintain(&self, now_ms: i64) -> usize {
+        let cutoff = now_ms.saturating_sub(self.def.retention.as_millis() as i64);
+        let mut s = self.segments.write();
+        if s.open.rows > 0 && s.opened_at.elapsed() >= self.seal_age {
+            seal(&mut s);
+        }
+        // An open segment entirely past retention (a quiet stream) goes too.
+        if s.open.rows > 0 && s.open.max_ms < cutoff {
+            seal(&mut s);
+        }
+        let before: usize = s.sealed.iter().map(|g| g.rows).sum();
+        s.sealed.retain(|g| g.max_ms >= cutoff);
+        let after: usize = s.sealed.iter().map(|g| g.rows).sum();
+        self.account(&s);
+        before - after
+    }
+}
+
+fn seal(s: &mut Segments) {
+    let open = std::mem::replace(&mut s.open, Segment::empty());
+    s.opened_at = Instant::now();
+    if open.rows == 0 {
+        return;
+    }
+    let schema = open.batches[0].schema();
+    // One batch per segment: scans touch fewer, larger arrays. Concatenating batches of one schema
+    // cannot fail; keep the parts if it somehow does.
+    let batches = match datafusion::arrow::compute::concat_batches(&schema, &open.batches) {
+        Ok(b) => vec![b],
+        Err(_) => open.batches,
+    };
+    let bytes = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    s.sealed.push(Arc::new(Segment { batches, bytes, ..open }));
+}
+
+/// Min and max of the event-time column (non-null, timestamp ms).
+pub fn event_time_range(batch: &RecordBatch, column: usize) -> (i64, i64) {
+    let times = batch.column(column).as_primitive::<TimestampMillisecondType>();
+    let min = datafusion::arrow::compute::min(times).unwrap_or(i64::MAX);
+    let max = datafusion::arrow::compute::max(times).unwrap_or(i64::MIN);
+    debug_assert_eq!(times.null_count(), 0);
+    (min, max)
+}
+
+/// All streams' storage.
+#[derive(Debug)]
+pub struct Store {
+    streams: BTreeMap<String, Arc<StreamStore>>,
+    total: Arc<AtomicUsize>,
+}
+
+impl Store {
+    pub fn new(catalog: &Catalog, seal_rows: usize, seal_age: Duration) -> Store {
+        Self::with_caps(catalog, seal_rows, seal_age, Caps::default())
+    }
+
+    pub fn with_caps(catalog: &Catalog, seal_rows: usize, seal_age: Duration, caps: Caps) -> Store {
+        let total = Arc::new(AtomicUsize::new(0));
+        let streams = catalog
+            .streams
+            .iter()
+            .map(|(name, def)| {
+                let s = StreamStore::with_caps(def.clone(), seal_rows, seal_age, caps, total.clone());
+                (name.clone(), Arc::new(s))
+            })
+            .collect();
+        Store { streams, total }
+    }
+
+    /// Bytes held by every stream together.
+    pub fn total_bytes(&self) -> usize {
+        self.total.load(Ordering::Acquire)
+    }
+
+    pub fn stream(&self, name: &str) -> Option<&Arc<StreamStore>> {
+        self.streams.get(name)
+    }
+
+    pub fn streams(&self) -> impl Iterator<Item = &Arc<StreamStore>> {
+        self.streams.values()
+    }
+
+    /// Runs [`StreamStore::maintain`] on every stream.
+    pub fn maintain(&self, now_ms: i64) -> usize {
+        self.streams.values().map(|s| s.maintain(now_ms)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, TimestampMillisecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::path::Path;
+
+    fn def() -> Arc<StreamDef> {
+        let text = r#"[streams.s]
+event_time = "t"
+retention = "1h"
+columns = [{ name = "t", type = "timestamp_ms" }, { name = "v", type = "int64" }]"#;
+        Catalog::parse(Path::new("x"), text).unwrap().streams["s"].clone()
+    }
+
+    fn batch(times: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "t",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(TimestampMillisecondArray::from(times.to_vec()).with_timezone("UTC")),
+                Arc::new(Int64Array::from(times.to_vec())),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn seals_by_rows_and_drops_by_retention() {
+        let s = StreamStore::new(def(), 4, Duration::from_secs(3600));
+        s.append(batch(&[1_000, 2_000, 3_000])).unwrap();
+        s.append(batch(&[4_000, 5_000])).unwrap();
+        s.append(batch(&[7_200_000])).unwrap();
+        let snap = s.snapshot();
+        assert_eq!(snap.sealed.len(), 1);
+        assert_eq!(
+            (snap.sealed[0].min_ms, snap.sealed[0].max_ms, snap.sealed[0].rows),
+            (1_000, 5_000, 5)
+        );
+        assert_eq!(snap.sealed[0].batches.len(), 1);
+        assert_eq!(snap.open.as_ref().unwrap().rows, 1);
+        assert_eq!(s.stats().rows, 6);
+        // Retention 1h: at t = 3_605_001 ms the sealed segment's newest row (5 s) is past it.
+        assert_eq!(s.maintain(3_605_001), 5);
+        assert_eq!(s.stats().rows, 1);
+        assert_eq!(s.max_event_ms(), Some(7_200_000));
+    }
+
+    #[test]
+    fn refuses_appends_past_its_caps_and_retention_frees_room() {
+        let one = batch(&[1]).get_array_memory_size();
+        let total = Arc::new(AtomicUsize::new(0));
+        let caps = Caps {
+            stream_bytes: 3 * one,
+            total_bytes: usize::MAX,
+        };
+        let s = StreamStore::with_caps(def(), 100, Duration::ZERO, caps, total.clone());
+        for t in [1, 2, 3] {
+            s.append(batch(&[t])).unwrap();
+        }
+        let full = s.append(batch(&[4])).unwrap_err();
+        assert!(full.what.contains("stream `s`"), "{full}");
+        assert_eq!(s.stats().rows, 3);
+        assert_eq!(total.load(Ordering::Acquire), s.stats().bytes);
+        s.maintain(10 * 3_600_000); // seals (age 0) and drops everything past retention
+        assert_eq!(total.load(Ordering::Acquire), 0);
+        s.append(batch(&[36_000_000])).unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_does_not_see_later_appends() {
+        let s = StreamStore::new(def(), 100, Duration::from_secs(3600));
+        s.append(batch(&[1])).unwrap();
+        let snap = s.snapshot();
+        s.append(batch(&[2])).unwrap();
+        assert_eq!(snap.segments().map(|g| g.rows).sum::<usize>(), 1);
+        assert_eq!(s.snapshot().segments().map(|g| g.rows).sum::<usize>(), 2);
+    }
+}
