@@ -49,7 +49,7 @@ async fn serve_prints_its_address_and_stops_on_sigterm() {
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
     // One round trip, so the connection is being served (not still upgrading) when SIGTERM arrives.
     use futures::SinkExt;
-    ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    ws.send(Message::Text(r#"{"op":"ping"}"#.into())).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(msg)) = ws.next().await {
             if msg.to_text().is_ok_and(|t| t.contains("pong")) {
