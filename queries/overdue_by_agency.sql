@@ -2,6 +2,7 @@
 -- every: 2s
 -- key: agency_code
 -- view: ranking
+-- alert: overdue >= 20 AS warning
 -- Dossiers received within retention, past their due time, and not completed: a ranking of agencies.
 SELECT d.agency_code, a.agency_name, count(*) AS overdue
 FROM dossiers d

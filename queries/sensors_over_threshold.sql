@@ -2,6 +2,7 @@
 -- every: 2s
 -- key: sensor_id
 -- view: table
+-- alert: peak >= 1.5 * threshold AS critical
 SELECT s.sensor_id, s.kind, c.commune_name, max(s.value) AS peak, t.threshold, t.unit,
        max(s.event_time) AS last_seen
 FROM sensors s

@@ -2,6 +2,7 @@
 -- every: 2s
 -- key: station_id
 -- view: table
+-- alert: reason = 'power' AS warning
 -- A station is down when its latest report says so.
 WITH latest AS (
   SELECT station_id, operator, commune_code, state, reason, event_time,

@@ -412,8 +412,88 @@ async fn alerts_fire_and_resolve_once_per_crossing() {
         (Some("alert"), Some("firing")),
         "{first}"
     );
+    assert!(first["acked_by"].is_null(), "{first}");
+    // Acknowledging shows on every screen: both sockets get `alert_ack`, and the state is remembered.
+    let (status, _) = server
+        .send_json(Method::POST, "/api/v1/alerts/ack", json!({"scenario": "watch", "key": ["south"]}))
+        .await;
+    assert_eq!(status, 404, "nothing fires for south");
+    let (status, ack) = server
+        .send_json(Method::POST, "/api/v1/alerts/ack", json!({"scenario": "watch", "key": ["north"]}))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(ack["acked_by"], "local");
+    for socket in [&mut ws, &mut late] {
+        let got = loop {
+            let m = recv(socket, WAIT).await.expect("an alert_ack");
+            if m["type"] == "alert_ack" {
+                break m;
+            }
+        };
+        assert_eq!((got["scenario"].as_str(), &got["key"]), (Some("watch"), &json!(["north"])), "{got}");
+    }
+    let (_, history) = server.get("/api/v1/alerts").await;
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["state"].as_str(), last["acked_by"].as_str()), (Some("firing"), Some("local")), "{last}");
+    let mut third = server.ws().await;
+    send(&mut third, json!({"op": "subscribe", "scenario": "alerts"})).await;
+    let replay = recv(&mut third, WAIT).await.unwrap();
+    assert_eq!(replay["acked_by"], "local", "{replay}");
     let (status, _) = server.get("/api/v1/alerts?since=yesterday").await;
     assert_eq!(status, 400);
+    server.stop().await;
+}
+
+/// Dashboards: files under `dashboards/`, listed and fetched, written through the API (validated, atomic),
+/// edits on disk picked up, deleted; the catalog for the console's completion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_and_tables() {
+    let dir = copy_fixture("basic");
+    let server = TestServer::start(dir.path()).await;
+    let (status, list) = server.get("/api/v1/dashboards").await;
+    assert_eq!((status, list), (200, json!([])));
+    let board = json!({"title": "Tổng quan", "rotate_seconds": 20, "pages": [{"title": "Đơn hàng", "panels": [
+        {"type": "kpi", "scenario": "totals", "value": "total", "area": [1, 1, 3, 2]},
+        {"type": "alerts"}]}]});
+    let (status, saved) = server.send_json(Method::PUT, "/api/v1/dashboards/main", board.clone()).await;
+    assert_eq!(status, 200, "{saved}");
+    let text = std::fs::read_to_string(dir.path().join("dashboards/main.toml")).unwrap();
+    assert!(text.contains("Tổng quan") && text.contains("[[pages.panels]]"), "{text}");
+    let (status, got) = server.get("/api/v1/dashboards/main").await;
+    assert_eq!(status, 200);
+    assert_eq!(got["pages"], board["pages"]);
+    assert_eq!(got["name"], "main");
+    for (body, says) in [
+        (json!({"pages": []}), "title"),
+        (json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "pie", "scenario": "totals"}]}]}), "type"),
+        (json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "kpi"}]}]}), "scenario"),
+    ] {
+        let (status, e) = server.send_json(Method::PUT, "/api/v1/dashboards/main", body).await;
+        assert_eq!(status, 400, "{e}");
+        assert_eq!(e["error"]["code"], "invalid_dashboard");
+        assert!(e["error"]["message"].as_str().unwrap().contains(says), "{e}");
+    }
+    let (status, _) = server.send_json(Method::PUT, "/api/v1/dashboards/..%2Fx", board.clone()).await;
+    assert_eq!(status, 400);
+    // Unchanged by the rejected writes; an edit on disk shows on the next read; a broken file is left out.
+    let (_, got) = server.get("/api/v1/dashboards/main").await;
+    assert_eq!(got["title"], "Tổng quan");
+    std::fs::write(dir.path().join("dashboards/main.toml"), text.replace("Tổng quan", "Wall")).unwrap();
+    std::fs::write(dir.path().join("dashboards/broken.toml"), "title = ").unwrap();
+    let (_, list) = server.get("/api/v1/dashboards").await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Wall"]);
+    let (status, _) = server.send_json(Method::DELETE, "/api/v1/dashboards/main", json!(null)).await;
+    assert_eq!(status, 204);
+    let (status, _) = server.get("/api/v1/dashboards/main").await;
+    assert_eq!(status, 404);
+
+    let (status, tables) = server.get("/api/v1/tables").await;
+    assert_eq!(status, 200);
+    let orders = tables.as_array().unwrap().iter().find(|t| t["name"] == "orders").unwrap();
+    assert_eq!(orders["kind"], "stream");
+    assert!(orders["columns"].as_array().unwrap().iter().any(|c| c["name"] == "amount"), "{orders}");
+    assert!(tables.as_array().unwrap().iter().any(|t| t["name"] == "regions" && t["kind"] == "reference"), "{tables}");
     server.stop().await;
 }
 

@@ -52,6 +52,9 @@ pub struct Caller {
     pub rows: Option<Arc<Filter>>,
     /// The token, for per-token connection limits (`None` for loopback without tokens).
     pub token: Option<String>,
+    /// Who this is in logs and alert acknowledgements: the token's `name` (or its role), `local` for
+    /// loopback without tokens. Never the token itself.
+    pub name: String,
 }
 
 /// What a call needs.
@@ -72,6 +75,7 @@ impl Caller {
             streams: None,
             rows: None,
             token: None,
+            name: "local".into(),
         }
     }
 
@@ -189,6 +193,7 @@ impl Auth {
                 .clone()
                 .map(|r| Arc::new(Filter::new(r).expect("checked at start"))),
             token: Some(t.token.clone()),
+            name: t.name.clone().unwrap_or_else(|| format!("{:?}", t.role).to_lowercase()),
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod dashboards;
 pub mod error;
 pub mod rest;
 pub mod ws;
@@ -54,11 +55,19 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(rest::delete_scenario),
         )
         .route("/api/v1/alerts", get(rest::alerts))
+        .route("/api/v1/alerts/ack", post(rest::ack_alert))
+        .route("/api/v1/tables", get(rest::tables))
+        .route("/api/v1/dashboards", get(dashboards::list))
+        .route(
+            "/api/v1/dashboards/{name}",
+            get(dashboards::get).put(dashboards::put).delete(dashboards::delete),
+        )
         .route("/api/v1/scenarios/{name}/result", get(rest::result))
         .route("/api/v1/query", post(rest::query))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .route("/healthz", get(rest::healthz))
-        .fallback(assets::serve)
+        // Pages and bundles gzip-compressed for tablets on 4G.
+        .fallback_service(get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
         // Ingest reads its body itself with its own limit; this bounds every other body.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .with_state(state)

@@ -365,3 +365,57 @@ pub async fn alerts(
     };
     Ok(Json(state.engine.alerts.since(since, caller.rows.as_deref())))
 }
+
+#[derive(Deserialize)]
+pub struct AckBody {
+    scenario: String,
+    key: Vec<serde_json::Value>,
+}
+
+/// `POST /api/v1/alerts/ack`: whoever may view may acknowledge (the operators at the wall).
+pub async fn ack_alert(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: axum::body::Bytes,
+) -> Result<Json<crate::engine::alerts::Ack>, ApiError> {
+    caller.require(Need::View)?;
+    let body = parse_body::<AckBody>(&body)?;
+    state
+        .engine
+        .alerts
+        .ack(&body.scenario, &body.key, &caller.name, caller.rows.as_deref())
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_alert",
+                format!("no alert of `{}` is firing for that key", body.scenario),
+            )
+        })
+}
+
+#[derive(Serialize)]
+pub struct TableInfo {
+    name: String,
+    kind: &'static str,
+    columns: Vec<ColumnInfo>,
+}
+
+/// `GET /api/v1/tables`: every name a scenario may read, with its columns (for the console's completion).
+pub async fn tables(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<TableInfo>>, ApiError> {
+    caller.require(Need::View)?;
+    let streams = state.catalog.streams.values().map(|s| TableInfo {
+        name: s.name.clone(),
+        kind: "stream",
+        columns: crate::values::columns_of(&s.schema),
+    });
+    let reference = state.catalog.reference.values().map(|r| TableInfo {
+        name: r.name.clone(),
+        kind: "reference",
+        columns: crate::values::columns_of(&r.batch.schema()),
+    });
+    Ok(Json(streams.chain(reference).collect()))
+}

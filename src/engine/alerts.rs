@@ -36,6 +36,10 @@ pub struct AlertEvent {
     pub row: Row,
     #[serde(serialize_with = "ser_time")]
     pub at: DateTime<Utc>,
+    /// Who acknowledged this firing alert, and when (`null` until someone does).
+    pub acked_by: Option<String>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub acked_at: Option<DateTime<Utc>>,
     /// The scenario's result columns, to apply row limits to the alert.
     #[serde(skip)]
     pub columns: Arc<Vec<ColumnInfo>>,
@@ -43,6 +47,26 @@ pub struct AlertEvent {
 
 fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*t))
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// An acknowledgement of a firing alert, as answered by `POST /api/v1/alerts/ack` and sent to the
+/// `alerts` topic (`"type": "alert_ack"`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Ack {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub scenario: String,
+    pub key: Vec<Value>,
+    pub acked_by: String,
+    #[serde(serialize_with = "ser_time")]
+    pub acked_at: DateTime<Utc>,
 }
 
 impl AlertEvent {
@@ -156,6 +180,44 @@ impl Alerts {
         }
     }
 
+    /// Acknowledges the alert of `scenario` firing for `key`: remembered on the firing alert (and its
+    /// entry in the history) and sent to every subscriber of the `alerts` topic that may see the row.
+    /// `None` when no such alert is firing, or the caller may not see its row.
+    pub fn ack(&self, scenario: &str, key: &[Value], by: &str, rows: Option<&Filter>) -> Option<Ack> {
+        let id = (scenario.to_string(), serde_json::to_string(key).ok()?);
+        let now = Utc::now();
+        let mut firing = self.firing.lock();
+        let alert = firing.get_mut(&id)?;
+        if rows.is_some_and(|f| !f.matches_row(&alert.columns, &alert.row)) {
+            return None;
+        }
+        alert.acked_by = Some(by.to_string());
+        alert.acked_at = Some(now);
+        let (columns, row, at) = (alert.columns.clone(), alert.row.clone(), alert.at);
+        drop(firing);
+        if let Some(e) = self
+            .history
+            .lock()
+            .iter_mut()
+            .rev()
+            .find(|e| e.state == "firing" && e.at == at && e.scenario == scenario && e.key == key)
+        {
+            e.acked_by = Some(by.to_string());
+            e.acked_at = Some(now);
+        }
+        let ack = Ack {
+            ty: "alert_ack",
+            scenario: scenario.to_string(),
+            key: key.to_vec(),
+            acked_by: by.to_string(),
+            acked_at: now,
+        };
+        let frame = Frame::from(serde_json::to_string(&ack).expect("acks serialise"));
+        self.topic.broadcast(&frame, Some((columns.as_slice(), &row)));
+        metrics::counter!("ioc_alerts_acked_total").increment(1);
+        Some(ack)
+    }
+
     /// Transitions at or after `since`, oldest first.
     pub fn since(&self, since: Option<DateTime<Utc>>, rows: Option<&Filter>) -> Vec<AlertEvent> {
         self.history
@@ -194,6 +256,8 @@ fn event(
         key,
         row,
         at,
+        acked_by: None,
+        acked_at: None,
         columns: Arc::new(Vec::new()),
     }
 }
