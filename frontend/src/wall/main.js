@@ -1,0 +1,177 @@
+// The wall: a fixed 1920x1080 stage scaled to the screen, pages of panels that rotate, an alert ticker.
+import '../lib/base.css';
+import './wall.css';
+import { t, pick, applyStatic, getLang, setLang } from '../lib/i18n.js';
+import { fmtTime, fmtDate } from '../lib/fmt.js';
+import { loadScenarios } from '../lib/api.js';
+import { Live } from '../lib/live.js';
+import { Alerts } from '../lib/alerts.js';
+import { makePanel, alertText, el } from '../lib/panels.js';
+import { chooseDashboard } from '../lib/dashboard.js';
+
+const params = new URLSearchParams(location.search);
+const $ = (id) => document.getElementById(id);
+const stage = $('stage');
+
+// ---- scale the 1920x1080 stage to any screen, letterboxed
+function fit() {
+  const s = Math.min(innerWidth / 1920, innerHeight / 1080);
+  stage.style.transform = `translate(${(innerWidth - 1920 * s) / 2}px, ${(innerHeight - 1080 * s) / 2}px) scale(${s})`;
+}
+addEventListener('resize', fit);
+fit();
+applyStatic();
+
+const live = new Live();
+const alerts = new Alerts(live);
+const ctx = { live, alerts, scenarios: new Map(), filter: null };
+
+let dash = null;
+let dashJson = '';
+let panels = [];
+let pageEls = [];
+let page = Math.max(0, (Number(params.get('page')) || 1) - 1);
+let rotating = params.get('rotate') !== '0' && !params.get('page');
+let rotateTimer = 0;
+
+function build(d) {
+  for (const p of panels) p.destroy();
+  panels = [];
+  const host = $('pages');
+  host.replaceChildren();
+  pageEls = d.pages.map((pg, i) => {
+    const pe = el('div', 'page');
+    pe.dataset.page = String(i + 1);
+    for (const def of pg.panels || []) {
+      const p = makePanel(def, ctx);
+      panels.push(p);
+      pe.append(p.root);
+    }
+    host.append(pe);
+    return pe;
+  });
+  // Panels subscribed; drop subscriptions no panel uses any more (a dashboard edited on disk).
+  const used = new Set(panels.map((p) => p.def.scenario).filter(Boolean));
+  for (const name of [...live.subs.keys()]) if (!used.has(name)) live.unsubscribe(name);
+  $('dash-title').textContent = pick(d.title, d.title_en);
+  document.title = `IOC — ${pick(d.title, d.title_en)}`;
+  requestAnimationFrame(() => panels.forEach((p) => p.resize()));
+  showPage(Math.min(page, pageEls.length - 1));
+}
+
+function showPage(i) {
+  page = i;
+  pageEls.forEach((pe, k) => pe.classList.toggle('active', k === i));
+  const pg = dash.pages[i];
+  $('page-title').textContent = pg ? pick(pg.title, pg.title_en) : '';
+  const dots = $('page-dots');
+  dots.replaceChildren(...dash.pages.map((p, k) => {
+    const b = el('button', k === i ? 'dot active' : 'dot');
+    b.type = 'button';
+    b.title = pick(p.title, p.title_en);
+    b.textContent = String(k + 1);
+    b.onclick = () => { showPage(k); restartRotation(); };
+    return b;
+  }));
+  restartRotation();
+}
+
+function restartRotation() {
+  clearTimeout(rotateTimer);
+  const secs = dash?.rotate_seconds ?? 30;
+  $('rotate-btn').textContent = rotating ? '⏸ ' + t('pause') : '▶ ' + t('play');
+  if (rotating && secs > 0 && pageEls.length > 1) {
+    rotateTimer = setTimeout(() => showPage((page + 1) % pageEls.length), secs * 1000);
+  }
+}
+
+$('rotate-btn').onclick = () => { rotating = !rotating; restartRotation(); };
+const soundBtn = $('sound-btn');
+const paintSound = () => { soundBtn.textContent = (alerts.sound ? '🔔 ' : '🔕 ') + t(alerts.sound ? 'sound_on' : 'sound_off'); soundBtn.classList.toggle('on', alerts.sound); };
+soundBtn.onclick = () => { alerts.setSound(!alerts.sound); paintSound(); };
+paintSound();
+$('lang-btn').textContent = t('lang_other');
+$('lang-btn').onclick = () => setLang(getLang() === 'vi' ? 'en' : 'vi');
+
+// ---- connection badge and clock, once a second; panels judge their freshness
+const conn = $('conn');
+live.onStatus((state) => {
+  conn.dataset.state = state;
+  document.body.dataset.conn = state;
+  let text = t(state === 'open' ? 'connected' : state === 'down' ? 'disconnected' : 'connecting');
+  if (state === 'down') text += ` · ${t('reconnect_in', { s: Math.max(0, Math.ceil((live.retryAt - Date.now()) / 1000)) })}`;
+  conn.lastChild.textContent = text;
+});
+function tick() {
+  const now = Date.now();
+  $('clock-time').textContent = fmtTime(now);
+  $('clock-date').textContent = fmtDate(now);
+  for (const p of panels) p.tick(now);
+}
+setInterval(tick, 1000);
+tick();
+
+// ---- the alert ticker (every screen shows every firing alert and its acknowledgement)
+function paintTicker() {
+  const list = alerts.list();
+  $('ticker').dataset.count = String(list.length);
+  $('ticker').dataset.worst = list.find((a) => !a.acked_by)?.severity || (list.length ? 'acked' : 'none');
+  $('ticker-count').textContent = String(list.length);
+  const items = $('ticker-items');
+  if (!list.length) {
+    items.replaceChildren(el('span', 'ticker-none', '✓ ' + t('no_alerts')));
+    items.classList.remove('scrolling');
+    return;
+  }
+  const frag = document.createDocumentFragment();
+  for (const a of list.slice(0, 30)) {
+    const { title, key } = alertText(a, ctx);
+    const s = el('span', `ticker-item sev-${a.severity}${a.acked_by ? ' acked' : ''}`);
+    s.append(el('i', 'sev-dot'), el('b', null, title), document.createTextNode(key ? ` — ${key} ` : ' '),
+      el('span', 'ticker-at', fmtTime(a.at)));
+    if (a.acked_by) s.append(el('span', 'ticker-ack', ` ✓ ${a.acked_by}`));
+    frag.append(s);
+  }
+  items.replaceChildren(frag);
+  // Scroll only when the items do not fit.
+  requestAnimationFrame(() => {
+    const over = items.scrollWidth > items.parentElement.clientWidth;
+    items.classList.toggle('scrolling', over);
+    if (over) items.style.setProperty('--ticker-dur', `${Math.max(20, items.scrollWidth / 80)}s`);
+  });
+}
+alerts.on(paintTicker);
+paintTicker();
+
+// ---- load, then keep the scenario list (intervals, status) and the dashboard (edited on disk) current
+async function refreshScenarios() {
+  try {
+    const m = await loadScenarios();
+    ctx.scenarios.clear();
+    for (const [k, v] of m) ctx.scenarios.set(k, v);
+  } catch { /* keep what we had: the wall never goes blank */ }
+}
+async function refreshDashboard() {
+  try {
+    const { dashboard } = await chooseDashboard(params.get('dashboard'), 'overview', ctx.scenarios);
+    const j = JSON.stringify(dashboard);
+    if (j !== dashJson) {
+      dashJson = j;
+      dash = dashboard;
+      build(dash);
+    }
+  } catch { /* keep the current one */ }
+}
+async function start() {
+  for (let attempt = 0; ; attempt++) {
+    await refreshScenarios();
+    await refreshDashboard();
+    if (dash) break;
+    await new Promise((r) => setTimeout(r, Math.min(10000, 1000 * 2 ** attempt)));
+  }
+  paintTicker();
+  setInterval(refreshScenarios, 15000);
+  setInterval(refreshDashboard, 20000);
+}
+start();
+window.__ioc = { live, alerts, panels: () => panels, showPage: (i) => showPage(i) };
