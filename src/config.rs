@@ -87,6 +87,8 @@ pub struct Config {
     pub tokens: Vec<crate::api::auth::TokenConfig>,
     /// Origins allowed to open `/ws` from a browser; empty means the server's own host only.
     pub allowed_origins: Vec<String>,
+    /// When the WAL is forced to disk (`always`, `interval`, `never`; see [`crate::wal`]).
+    pub fsync: crate::wal::Fsync,
 }
 
 impl Default for Config {
@@ -103,6 +105,7 @@ impl Default for Config {
             limits: Limits::default(),
             tokens: Vec::new(),
             allowed_origins: Vec::new(),
+            fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
         }
     }
 }

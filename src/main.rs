@@ -59,6 +59,10 @@ struct Common {
     /// Folder for what must survive a restart; created when missing.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// When the write-ahead log is forced to disk: always (before every acknowledgement), interval (every
+    /// 100 ms, the default), never (left to the OS). See docs/protocol.md, "WAL".
+    #[arg(long, value_parser = ["always", "interval", "never"])]
+    fsync: Option<String>,
 }
 
 /// The configuration file: every field optional; command-line flags win.
@@ -71,11 +75,20 @@ struct FileConfig {
     time_zone: Option<String>,
     eval_threads: Option<usize>,
     #[serde(default)]
+    wal: FileWal,
+    #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
     tokens: Vec<ioc_stream::api::auth::TokenConfig>,
     #[serde(default)]
     allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWal {
+    fsync: Option<String>,
+    fsync_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,6 +114,8 @@ struct FileLimits {
 
 fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
     let mut c = Config::default();
+    let mut fsync = common.fsync.clone();
+    let mut interval = Duration::from_millis(100);
     if let Some(path) = file {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         let f: FileConfig = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
@@ -129,6 +144,17 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
         c.tokens = f.tokens;
         c.allowed_origins = f.allowed_origins;
+        fsync = fsync.or(f.wal.fsync);
+        interval = f.wal.fsync_interval_ms.map(Duration::from_millis).unwrap_or(interval);
+        if interval.is_zero() {
+            anyhow::bail!("{}: wal.fsync_interval_ms must be at least 1", path.display());
+        }
+    }
+    if let Some(text) = fsync {
+        c.fsync = ioc_stream::wal::Fsync::parse(&text, interval)
+            .with_context(|| format!("fsync: `{text}` is not one of always, interval, never"))?;
+    } else {
+        c.fsync = ioc_stream::wal::Fsync::Interval(interval);
     }
     c.listen = common.listen.unwrap_or(c.listen);
     c.queries = common.queries.unwrap_or(c.queries);

@@ -37,6 +37,8 @@ pub enum ServerError {
     Config(String),
     #[error("cannot create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error("the write-ahead log cannot be replayed: {0}")]
+    Wal(#[from] crate::wal::WalError),
 }
 
 /// A server that is running; dropping it does not stop it, [`Running::shutdown`] does.
@@ -74,6 +76,9 @@ impl Running {
         if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
             tracing::warn!("shutdown took longer than {SHUTDOWN_GRACE:?}; dropping what is left");
         }
+        // The HTTP server has answered every request it accepted: put all of it on disk.
+        let store = self.state.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.sync_all()).await;
         self.state.engine.shutdown();
     }
 }
@@ -113,7 +118,33 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         stream_bytes: config.limits.max_stream_bytes,
         total_bytes: config.limits.max_store_bytes,
     };
-    let store = Arc::new(Store::with_caps(&catalog, config.seal_rows, config.seal_age, caps));
+    let wal = crate::wal::WalConfig::new(&config.data_dir, config.fsync);
+    let replay_started = std::time::Instant::now();
+    let (store, replayed) = Store::open(
+        &catalog,
+        config.seal_rows,
+        config.seal_age,
+        caps,
+        &wal,
+        chrono::Utc::now().timestamp_millis(),
+    )?;
+    let store = Arc::new(store);
+    let rows: usize = replayed.values().map(|s| s.rows).sum();
+    let cut: u64 = replayed.values().map(|s| s.cut_bytes).sum();
+    tracing::info!(
+        rows,
+        files = replayed.values().map(|s| s.files).sum::<usize>(),
+        cut_bytes = cut,
+        ms = replay_started.elapsed().as_millis() as u64,
+        "WAL replayed"
+    );
+    // The demo's history is already there after a restart: generate only what is new.
+    let simulator = simulator.map(|mut o| {
+        if rows > 0 {
+            o.backfill = Duration::ZERO;
+        }
+        o
+    });
     let hub = Arc::new(Hub::new(config.limits.topic_history));
     let engine = Engine::new(&config, &catalog, store.clone(), hub.clone())?;
     if let Some((path, e)) = engine.load_dir().into_iter().next() {
@@ -157,6 +188,9 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
             tracing::error!(error = %e, "the HTTP server failed");
         }
     }));
+    if let crate::wal::Fsync::Interval(every) = state.config.fsync {
+        tasks.push(tokio::spawn(sync_wal(store.clone(), every, shutdown.clone())));
+    }
     tasks.push(tokio::spawn(retention(store, shutdown.clone())));
     tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
     if let Some(options) = simulator {
@@ -181,6 +215,20 @@ async fn watch_scenarios(engine: Arc<Engine>, shutdown: CancellationToken) {
             _ = tick.tick() => {}
         }
         engine.sync_dir().await;
+    }
+}
+
+/// The `interval` fsync policy: syncs what was written since the last time, off the async threads.
+async fn sync_wal(store: Arc<Store>, every: Duration, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || s.sync_dirty()).await;
     }
 }
 

@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 
 const EVENTS: &str = "/api/v1/streams/orders/events";
 
+/// A valid order stamped a minute ago (within the fixture's 24 h retention, whenever the test runs).
 fn good(id: &str) -> Value {
-    json!({"event_id": id, "event_time": "2026-11-23T08:15:00.000Z", "region": "north", "amount": 5})
+    let t = chrono::Utc::now() - chrono::Duration::minutes(1);
+    json!({"event_id": id, "event_time": t.to_rfc3339(), "region": "north", "amount": 5})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,6 +74,10 @@ impl From<IngestError> for ApiError {
                 retry_after: Some(5),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "store_full", full.to_string())
             },
+            IngestError::Unavailable(message) => ApiError {
+                retry_after: Some(5),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "wal_unavailable", message)
+            },
             IngestError::Invalid { message, lines } => ApiError {
                 lines: Some(lines),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_events", message)

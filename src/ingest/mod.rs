@@ -68,6 +68,8 @@ pub enum IngestError {
     Invalid { message: String, lines: Vec<LineError> },
     #[error(transparent)]
     StoreFull(#[from] crate::store::StoreFull),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl IngestError {
@@ -228,12 +230,17 @@ impl Ingestor {
                 return Err(e);
             }
         };
-        let rows = batch.num_rows();
-        store.append(batch)?;
-        metrics::counter!("ioc_ingest_rows_total", &labels).increment(rows as u64);
+        let done = store.ingest(batch).map_err(|e| match e {
+            crate::store::AppendError::Full(full) => IngestError::StoreFull(full),
+            e @ crate::store::AppendError::Wal(_) => IngestError::Unavailable(e.to_string()),
+        })?;
+        metrics::counter!("ioc_ingest_rows_total", &labels).increment(done.accepted as u64);
+        if done.duplicates > 0 {
+            metrics::counter!("ioc_ingest_duplicates_total", &labels).increment(done.duplicates as u64);
+        }
         Ok(Accepted {
-            accepted: rows,
-            duplicates: 0,
+            accepted: done.accepted,
+            duplicates: done.duplicates,
         })
     }
 

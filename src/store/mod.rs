@@ -9,7 +9,13 @@
 //!
 //! Memory is bounded: a stream and the whole store each have a cap on the bytes their Arrow arrays hold.
 //! An append that would pass a cap is refused ([`StoreFull`]) and ingest answers 429; retention frees room.
+//!
+//! [`StreamStore::ingest`] is the one way events come in: under the stream's writer lock it drops events
+//! whose id is already stored ([`ids`]), checks the caps, appends the batch to the WAL ([`crate::wal`]),
+//! and only then makes it visible to readers. A failure at any step leaves nothing behind. On start,
+//! [`Store::open`] replays the WAL through the same path (without writing it again).
 
+pub mod ids;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -20,9 +26,12 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::TimestampMillisecondType;
 use datafusion::arrow::record_batch::RecordBatch;
-use parking_lot::RwLock;
+use datafusion::arrow::array::{new_null_array, BooleanArray};
+use datafusion::arrow::compute::filter_record_batch;
+use parking_lot::{Mutex, RwLock};
 
 use crate::catalog::{Catalog, StreamDef};
+use crate::wal::{self, ReplayStats, StreamWal, WalConfig};
 
 /// Batches with the min/max event time (epoch ms) of their rows.
 #[derive(Debug, Clone)]
@@ -98,6 +107,29 @@ pub struct StoreFull {
     pub cap: usize,
 }
 
+/// Why an ingest stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error(transparent)]
+    Full(#[from] StoreFull),
+    #[error("the write-ahead log cannot be written ({0}); nothing of this request was stored, retry later")]
+    Wal(String),
+}
+
+/// What an ingest stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Appended {
+    pub accepted: usize,
+    pub duplicates: usize,
+}
+
+/// What is held only by the writer: the stored ids and the WAL.
+#[derive(Debug, Default)]
+struct Writer {
+    ids: ids::Ids,
+    wal: Option<StreamWal>,
+}
+
 /// Bytes the store may hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
@@ -127,6 +159,8 @@ pub struct StreamStore {
     seal_age: Duration,
     /// Bumped on every append: lets a scenario tell whether its inputs changed.
     version: AtomicU64,
+    /// Taken by writers (ingest, retention) before `segments`; readers never take it.
+    writer: Mutex<Writer>,
 }
 
 impl StreamStore {
@@ -155,14 +189,94 @@ impl StreamStore {
             seal_rows: seal_rows.max(1),
             seal_age,
             version: AtomicU64::new(0),
+            writer: Mutex::new(Writer::default()),
         }
     }
 
-    /// Appends a batch that matches the stream's schema and has a non-null event-time column.
+    /// Stores a batch that matches the stream's schema (and has a non-null event-time column): events whose
+    /// id is already stored are dropped, the rest is written to the WAL (when there is one) and then made
+    /// visible. All or nothing: on an error nothing of the batch is stored.
+    pub fn ingest(&self, batch: RecordBatch) -> Result<Appended, AppendError> {
+        let mut w = self.writer.lock();
+        self.ingest_locked(&mut w, batch, true)
+    }
+
+    fn ingest_locked(&self, w: &mut Writer, batch: RecordBatch, log: bool) -> Result<Appended, AppendError> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(Appended::default());
+        }
+        let (batch, claimed) = match self.def.id {
+            None => (batch, Vec::new()),
+            Some(col) => {
+                let hashes = ids::hashes(batch.column(col));
+                match w.ids.claim(&hashes) {
+                    None => (batch, hashes),
+                    Some(keep) => {
+                        let kept = kept_hashes(&hashes, &keep);
+                        let batch = filter_record_batch(&batch, &keep).expect("a mask of the batch's length");
+                        (batch, kept)
+                    }
+                }
+            }
+        };
+        let accepted = batch.num_rows();
+        let duplicates = rows - accepted;
+        if accepted == 0 {
+            return Ok(Appended { accepted, duplicates });
+        }
+        let give_back = |w: &mut Writer| w.ids.remove(&claimed);
+        if log {
+            if let Err(full) = self.check_caps(&batch) {
+                give_back(w);
+                return Err(full.into());
+            }
+            if let Some(wal) = w.wal.as_mut() {
+                let (_, max_ms) = event_time_range(&batch, self.def.event_time);
+                let written = wal::encode(&batch)
+                    .map_err(|e| e.to_string())
+                    .and_then(|record| wal.append(&record, max_ms).map_err(|e| e.to_string()));
+                if let Err(e) = written {
+                    tracing::error!(stream = %self.def.name, error = %e, "WAL append failed");
+                    metrics::counter!("ioc_wal_errors_total").increment(1);
+                    give_back(w);
+                    return Err(AppendError::Wal(e));
+                }
+            }
+        }
+        self.push(batch);
+        Ok(Appended { accepted, duplicates })
+    }
+
+    /// Replays one batch from the WAL: adapted to the catalog's schema (or an error that stops the start),
+    /// rows past retention left out, duplicates dropped, not written to the WAL again. Answers the newest
+    /// event time of the batch as written.
+    fn restore(&self, batch: RecordBatch, cutoff_ms: i64) -> Result<i64, String> {
+        let batch = adapt(&self.def, batch)?;
+        let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
+        let batch = if min_ms < cutoff_ms {
+            let times = batch.column(self.def.event_time).as_primitive::<TimestampMillisecondType>();
+            let keep: BooleanArray = times.iter().map(|t| Some(t.unwrap_or(i64::MIN) >= cutoff_ms)).collect();
+            filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?
+        } else {
+            batch
+        };
+        let mut w = self.writer.lock();
+        self.ingest_locked(&mut w, batch, false).map_err(|e| e.to_string())?;
+        Ok(max_ms)
+    }
+
+    /// Appends a batch without de-duplication or WAL (benchmarks and tests of the store alone).
     pub fn append(&self, batch: RecordBatch) -> Result<(), StoreFull> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        self.check_caps(&batch)?;
+        self.push(batch);
+        Ok(())
+    }
+
+    fn check_caps(&self, batch: &RecordBatch) -> Result<(), StoreFull> {
         let size = batch.get_array_memory_size();
         let held = self.held.load(Ordering::Acquire);
         if held + size > self.caps.stream_bytes {
@@ -180,6 +294,10 @@ impl StreamStore {
                 cap: self.caps.total_bytes,
             });
         }
+        Ok(())
+    }
+
+    fn push(&self, batch: RecordBatch) {
         let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
         let mut s = self.segments.write();
         if s.open.rows == 0 {
@@ -193,7 +311,6 @@ impl StreamStore {
         self.account(&s);
         drop(s);
         self.version.fetch_add(1, Ordering::Release);
-        Ok(())
     }
 
     /// Brings the byte counters in line with what the segments hold (called under the write lock).
@@ -239,9 +356,11 @@ impl StreamStore {
     }
 
     /// Seals an open segment that is older than the seal age and drops sealed segments whose newest event
-    /// is older than `now_ms - retention`. Returns the rows dropped.
+    /// is older than `now_ms - retention` (with their ids, and the WAL files past retention). Returns the
+    /// rows dropped.
     pub fn maintain(&self, now_ms: i64) -> usize {
         let cutoff = now_ms.saturating_sub(self.def.retention.as_millis() as i64);
+        let mut w = self.writer.lock();
         let mut s = self.segments.write();
         if s.open.rows > 0 && s.opened_at.elapsed() >= self.seal_age {
             seal(&mut s);
@@ -250,12 +369,102 @@ impl StreamStore {
         if s.open.rows > 0 && s.open.max_ms < cutoff {
             seal(&mut s);
         }
-        let before: usize = s.sealed.iter().map(|g| g.rows).sum();
-        s.sealed.retain(|g| g.max_ms >= cutoff);
-        let after: usize = s.sealed.iter().map(|g| g.rows).sum();
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut s.sealed).into_iter().partition(|g| g.max_ms < cutoff);
+        s.sealed = kept;
         self.account(&s);
-        before - after
+        drop(s);
+        let dropped = gone.iter().map(|g| g.rows).sum();
+        if let Some(col) = self.def.id {
+            for g in &gone {
+                for b in &g.batches {
+                    w.ids.remove(&ids::hashes(b.column(col)));
+                }
+            }
+        }
+        if let Some(wal) = w.wal.as_mut() {
+            let deleted = wal.maintain(cutoff);
+            if deleted > 0 {
+                metrics::counter!("ioc_wal_files_deleted_total").increment(deleted as u64);
+            }
+        }
+        dropped
     }
+
+    /// A handle to the WAL file written since the last sync, to sync outside the lock (`interval`).
+    pub fn wal_to_sync(&self) -> Option<std::fs::File> {
+        self.writer.lock().wal.as_mut().and_then(StreamWal::take_dirty)
+    }
+
+    /// Syncs the WAL now (shutdown).
+    pub fn sync_wal(&self) -> std::io::Result<()> {
+        match self.writer.lock().wal.as_mut() {
+            Some(wal) => wal.sync(),
+            None => Ok(()),
+        }
+    }
+
+    /// Ids held for de-duplication.
+    pub fn ids_held(&self) -> usize {
+        self.writer.lock().ids.len()
+    }
+
+    /// WAL files on disk for this stream.
+    pub fn wal_files(&self) -> usize {
+        self.writer.lock().wal.as_ref().map_or(0, StreamWal::files)
+    }
+}
+
+fn kept_hashes(hashes: &[u128], keep: &BooleanArray) -> Vec<u128> {
+    hashes
+        .iter()
+        .zip(keep.values().iter())
+        .filter_map(|(h, k)| k.then_some(*h))
+        .collect()
+}
+
+/// A batch from the WAL in the catalog's current schema. Columns are matched by name: a column the
+/// catalog added is null in old events when it is nullable; a column it removed is left out. A column
+/// whose type changed, or a new required column, cannot be made up: that is an error naming the column
+/// (the server does not start rather than show wrong numbers; docs/protocol.md, "WAL").
+pub fn adapt(def: &StreamDef, batch: RecordBatch) -> Result<RecordBatch, String> {
+    if batch.schema().fields() == def.schema.fields() {
+        return Ok(batch);
+    }
+    let mut columns = Vec::with_capacity(def.schema.fields().len());
+    for field in def.schema.fields() {
+        match batch.column_by_name(field.name()) {
+            Some(col) if col.data_type() == field.data_type() => {
+                if !field.is_nullable() && col.null_count() > 0 {
+                    return Err(format!(
+                        "stream `{}`: column `{}` is now required but the WAL holds events without it",
+                        def.name,
+                        field.name()
+                    ));
+                }
+                columns.push(col.clone());
+            }
+            Some(col) => {
+                return Err(format!(
+                    "stream `{}`: column `{}` was {} when these events were written and is {} in the catalog now; \
+                     change it back, or move the stream's WAL folder away to start without those events",
+                    def.name,
+                    field.name(),
+                    crate::values::type_name(col.data_type()),
+                    crate::values::type_name(field.data_type())
+                ))
+            }
+            None if field.is_nullable() => columns.push(new_null_array(field.data_type(), batch.num_rows())),
+            None => {
+                return Err(format!(
+                    "stream `{}`: column `{}` is required (not nullable) but events in the WAL were written \
+                     without it; make it nullable, or move the stream's WAL folder away",
+                    def.name,
+                    field.name()
+                ))
+            }
+        }
+    }
+    RecordBatch::try_new(def.schema.clone(), columns).map_err(|e| e.to_string())
 }
 
 fn seal(s: &mut Segments) {
@@ -307,6 +516,50 @@ impl Store {
             })
             .collect();
         Store { streams, total }
+    }
+
+    /// A store with its WAL: replays what `wal` holds within retention (as of `now_ms`) into the streams,
+    /// then writes every later ingest to it. Returns what the replay found per stream.
+    pub fn open(
+        catalog: &Catalog,
+        seal_rows: usize,
+        seal_age: Duration,
+        caps: Caps,
+        wal: &WalConfig,
+        now_ms: i64,
+    ) -> Result<(Store, BTreeMap<String, ReplayStats>), wal::WalError> {
+        let store = Self::with_caps(catalog, seal_rows, seal_age, caps);
+        let mut stats = BTreeMap::new();
+        for (name, stream) in &store.streams {
+            let cutoff = now_ms.saturating_sub(stream.def.retention.as_millis() as i64);
+            let (log, st) = StreamWal::open(wal, name, cutoff, |batch| stream.restore(batch, cutoff))?;
+            stream.writer.lock().wal = Some(log);
+            stats.insert(name.clone(), st);
+        }
+        Ok((store, stats))
+    }
+
+    /// Syncs the WAL files written since the last sync (the `interval` policy); outside the writers' locks.
+    pub fn sync_dirty(&self) {
+        for s in self.streams.values() {
+            if let Some(f) = s.wal_to_sync() {
+                let t = Instant::now();
+                if let Err(e) = f.sync_data() {
+                    tracing::error!(stream = %s.def.name, error = %e, "WAL fsync failed");
+                    metrics::counter!("ioc_wal_errors_total").increment(1);
+                }
+                metrics::histogram!("ioc_wal_fsync_seconds").record(t.elapsed().as_secs_f64());
+            }
+        }
+    }
+
+    /// Syncs every stream's WAL (shutdown: everything acknowledged is on disk before the process exits).
+    pub fn sync_all(&self) {
+        for s in self.streams.values() {
+            if let Err(e) = s.sync_wal() {
+                tracing::error!(stream = %s.def.name, error = %e, "WAL fsync failed at shutdown");
+            }
+        }
     }
 
     /// Bytes held by every stream together.
