@@ -11,7 +11,7 @@
 import { wsUrl } from './api.js';
 
 export const HEARTBEAT_MS = 5000;
-const DEAD_AFTER_MS = 3 * HEARTBEAT_MS + 1000; // no frame at all for this long: the link is dead
+const DEAD_AFTER_MS = 4 * HEARTBEAT_MS; // no frame at all for this long (heartbeats every 5 s): the link is dead
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15000;
 
@@ -147,7 +147,8 @@ export class Live {
   }
 
   connect() {
-    this.setState('connecting');
+    // The first connection is "connecting"; after a loss the state stays "down" (red) until a link is open again.
+    if (this.state !== 'down') this.setState('connecting');
     let ws;
     try { ws = new WebSocket(wsUrl()); } catch { this.scheduleReconnect(); return; }
     this.ws = ws;

@@ -15,6 +15,12 @@ const SERIES_MAX_POINTS = 360;
 import { el } from './dom.js';
 export { el };
 const arr = (v) => (v == null ? [] : Array.isArray(v) ? v : [v]);
+/** A display name for a raw value: the panel's `names` (Vietnamese) / `names_en` tables. */
+function nameOf(def, v) {
+  const m = (getLang() === 'en' && def.names_en) || def.names;
+  if (m && v != null && Object.prototype.hasOwnProperty.call(m, String(v))) return String(m[String(v)]);
+  return v;
+}
 const num = (v) => (typeof v === 'number' ? v : v == null ? null : Number(v));
 
 /** Freshness threshold of a scenario: three intervals, and at least three heartbeats. */
@@ -222,7 +228,14 @@ class TimeseriesPanel extends Panel {
     let ys = arr(this.def.y);
     if (!ys.length) ys = sub.columns.filter((c, i) => i !== xi && /int|float/.test(c.type)).map((c) => c.name);
     const yi = ys.map((y) => sub.col(y));
-    const rows = sub.list().slice().sort((a, b) => String(a[xi]).localeCompare(String(b[xi])));
+    let rows = sub.list().slice().sort((a, b) => String(a[xi]).localeCompare(String(b[xi])));
+    const isTs = (this.colType(xi) || '').startsWith('timestamp');
+    if (isTs && !this.def.partial && rows.length > 2) {
+      // The bucket still filling (e.g. the current minute) would look like a drop: left out unless `partial = true`.
+      const last = Date.parse(rows[rows.length - 1][xi]);
+      const width = last - Date.parse(rows[rows.length - 2][xi]);
+      if (width > 0 && last + width > Date.now()) rows = rows.slice(0, -1);
+    }
     const maxPts = Number(this.def.max_points) || SERIES_MAX_POINTS;
     const shown = rows.length > maxPts ? rows.slice(rows.length - maxPts) : rows;
     const isTime = (this.colType(xi) || '').startsWith('timestamp');
@@ -287,7 +300,7 @@ class RankingPanel extends Panel {
       }
       item.dataset.key = sub.keyIdx.length ? sub.keyIdx.map((i) => r[i]).join('|') : String(r[li]);
       item.children[0].textContent = String(n + 1);
-      item.children[1].textContent = String(r[li] ?? '—');
+      item.children[1].textContent = String(nameOf(this.def, r[li]) ?? '—');
       item.children[2].textContent = fmtValue(num(r[vi]), this.def.format);
       item.children[3].firstChild.style.width = `${Math.max(1, (num(r[vi]) / max) * 100).toFixed(1)}%`;
       if (this.list.children[n] !== item) this.list.insertBefore(item, this.list.children[n] || null);
@@ -340,7 +353,7 @@ class TablePanel extends Panel {
         const type = this.colType(i);
         const v = i >= 0 ? r[i] : null;
         const td = el('td', /int|float/.test(type || '') ? 'num' : null,
-          type && type.startsWith('timestamp') ? fmtTime(v) : fmtValue(v, arr(this.def.formats)[k], type));
+          type && type.startsWith('timestamp') ? fmtTime(v) : fmtValue(nameOf(this.def, v), arr(this.def.formats)[k], type));
         tr.append(td);
       });
       frag.append(tr);
@@ -436,7 +449,7 @@ class MapPanel extends Panel {
     for (const r of sub.list()) {
       let ll = lat >= 0 && lon >= 0 ? [num(r[lon]), num(r[lat])] : this.geo && gk >= 0 ? this.geo.get(String(r[gk])) : null;
       if (!ll || ll[0] == null || ll[1] == null) continue;
-      pts.push({ value: [ll[0], ll[1], num(r[vi])], name: li >= 0 ? String(r[li]) : '' });
+      pts.push({ value: [ll[0], ll[1], num(r[vi])], name: li >= 0 ? String(nameOf(this.def, r[li])) : '' });
     }
     const all = this.geo ? [...this.geo.values()] : [];
     const xs = pts.map((p) => p.value[0]).concat(all.map((p) => p[0]));
@@ -470,6 +483,7 @@ class MapPanel extends Panel {
           data: pts,
           symbolSize: (v) => 10 + 34 * Math.sqrt(Math.max(0, v[2] || 0) / max),
           itemStyle: { color: (p) => color(p.value[2]), opacity: 0.85, borderColor: '#0b1220', borderWidth: 1 },
+          labelLayout: { hideOverlap: true },
           label: {
             show: true, position: 'right', color: '#e8eef9', fontSize: 16, fontWeight: 600,
             formatter: (p) => (top.has(p.name) ? `${p.name} ${fmtValue(p.value[2], this.def.format)}` : ''),

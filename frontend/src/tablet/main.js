@@ -117,7 +117,7 @@ alerts.on(() => {
   if (!list.length) return;
   const by = {};
   for (const a of list) by[a.severity] = (by[a.severity] || 0) + 1;
-  foot.append(el('b', null, t('alerts') + ': '));
-  for (const [s, n] of Object.entries(by)) foot.append(el('span', `sev-chip sev-${s}`, `${n} ${t('severity_' + s)}`));
+  foot.append(el('b', null, `${t('alerts')} (${t('firing')}):`));
+  for (const [s, n] of Object.entries(by)) foot.append(el('span', `sev-chip sev-${s}`, `${t('severity_' + s)}: ${n}`));
 });
 window.__ioc = { live, panels: () => panels };

@@ -87,7 +87,7 @@ function restartRotation() {
 
 $('rotate-btn').onclick = () => { rotating = !rotating; restartRotation(); };
 const soundBtn = $('sound-btn');
-const paintSound = () => { soundBtn.textContent = (alerts.sound ? '🔔 ' : '🔕 ') + t(alerts.sound ? 'sound_on' : 'sound_off'); soundBtn.classList.toggle('on', alerts.sound); };
+const paintSound = () => { soundBtn.textContent = (alerts.sound ? '♪ ' : '') + t(alerts.sound ? 'sound_on' : 'sound_off'); soundBtn.classList.toggle('on', alerts.sound); };
 soundBtn.onclick = () => { alerts.setSound(!alerts.sound); paintSound(); };
 paintSound();
 $('lang-btn').textContent = t('lang_other');
