@@ -37,7 +37,7 @@ const DICT = {
     // console
     console_title: 'Bàn làm việc phân tích', editor: 'Câu lệnh SQL', validate_ok: 'Hợp lệ — {n} cột: {cols}',
     validating: 'Đang kiểm tra…', preview: 'Xem trước', save: 'Lưu', delete: 'Xóa', new_scenario: 'Kịch bản mới',
-    name: 'Tên (mã)', title: 'Tiêu đề', every: 'Chu kỳ (ms)', key: 'Khóa (cột, cách nhau dấu phẩy)',
+    name: 'Tên (mã)', title: 'Tiêu đề', every: 'Chu kỳ (ms)', key: 'Khóa (các cột, dấu phẩy)',
     alert_when: 'Cảnh báo khi (điều kiện)', severity: 'Mức độ', view: 'Hiển thị',
     scenarios: 'Kịch bản', status: 'Trạng thái', cost: 'Chi phí', last_eval: 'Lần cuối', p99: 'p99',
     rows_scanned: 'Dòng quét', segments: 'Phân đoạn (quét/bỏ qua)', result_rows: 'Dòng kết quả', errors: 'Lỗi',
@@ -61,7 +61,7 @@ const DICT = {
     filter: 'Filter', tablet_title: 'Leaders’ dashboard',
     console_title: 'Analyst console', editor: 'SQL', validate_ok: 'Valid — {n} columns: {cols}',
     validating: 'Checking…', preview: 'Preview', save: 'Save', delete: 'Delete', new_scenario: 'New scenario',
-    name: 'Name (id)', title: 'Title', every: 'Interval (ms)', key: 'Key (columns, comma separated)',
+    name: 'Name (id)', title: 'Title', every: 'Interval (ms)', key: 'Key (columns, commas)',
     alert_when: 'Alert when (condition)', severity: 'Severity', view: 'View',
     scenarios: 'Scenarios', status: 'Status', cost: 'Cost', last_eval: 'Last', p99: 'p99',
     rows_scanned: 'Rows scanned', segments: 'Segments (read/skipped)', result_rows: 'Result rows', errors: 'Errors',
