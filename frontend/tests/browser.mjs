@@ -176,12 +176,26 @@ async function main() {
   if (big !== '43') await fail(step, `the KPI text is ${JSON.stringify(big)}`);
   log(`wall: KPI 40 -> 43 in ${Date.now() - tPush} ms`);
 
+  // Bounded: a stream of updates does not grow the page (ranking items and charts are reused, tables replaced).
+  step = 'updates do not grow the page';
+  const size = () => ({ nodes: document.getElementsByTagName('*').length, canvases: document.getElementsByTagName('canvas').length });
+  await wall.evaluate(() => new Promise((r) => setTimeout(r, 600)));
+  const s0 = await wall.evaluate(size);
+  for (let i = 0; i < 12; i++) {
+    await push([event(communes[i % 4], agencies[i % 3], 'traffic', 5)]);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await waitIn(wall, 'the KPI reads 55', () => document.querySelector('.page.active .panel-kpi[data-scenario="totals"]')?.dataset.value === '55', null, 10000);
+  const s1 = await wall.evaluate(size);
+  if (s1.nodes > s0.nodes + 10 || s1.canvases !== s0.canvases) await fail(step, `page grew: ${JSON.stringify(s0)} -> ${JSON.stringify(s1)}`);
+  log(`bounded: ${s0.nodes} -> ${s1.nodes} elements, ${s1.canvases} canvases after 12 updates`);
+
   // ---------------------------------------------------------- 3. alerts stand out; an acknowledgement shows on every screen
   step = 'alerts and acknowledgement';
   const wall2 = await newPage({ width: 1280, height: 720 }, 'wall2');
   await wall2.goto(`${base}/?rotate=0`);
-  await waitIn(wall2, 'the second wall has data', () => document.querySelector('.panel-kpi')?.dataset.value === '43');
-  // 3 more reports: the KPI reads 46 from here on.
+  await waitIn(wall2, 'the second wall has data', () => document.querySelector('.panel-kpi')?.dataset.value === '55');
+  // 3 more reports: the KPI reads 58 from here on.
   await push([event('X03', 'SO_YT', 'fire', 1), event('X03', 'SO_YT', 'fire', 1), event('X03', 'SO_YT', 'fire', 1)]);
   await waitIn(wall, 'a critical alert in the ticker and the alerts panel', () =>
     document.getElementById('ticker').dataset.worst === 'critical' && document.querySelector('.panel-alerts .alert-item.sev-critical:not(.acked) .ack-btn'));

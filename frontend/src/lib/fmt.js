@@ -12,7 +12,7 @@ function nf(opts) {
 const timeFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const hmFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', hour12: false });
 const dateTimeFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-const dateFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, weekday: 'long', day: '2-digit', month: '2-digit', year: 'numeric' });
+const dateFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
 const toDate = (v) => (v instanceof Date ? v : new Date(v));
 export const fmtTime = (v) => (v == null ? '—' : timeFmt.format(toDate(v)));

@@ -30,7 +30,7 @@ const DICT = {
     sound_on: 'Âm thanh: bật', sound_off: 'Âm thanh: tắt', page: 'Trang {i}/{n}', pause: 'Dừng xoay', play: 'Xoay trang',
     change: 'so với {m} phút trước', severity_critical: 'Nghiêm trọng', severity_warning: 'Cảnh báo', severity_info: 'Thông tin',
     firing: 'đang kích hoạt', resolved: 'đã hết', lang_other: 'English', lang_other_code: 'en',
-    last_update: 'Cập nhật', rows: '{n} dòng', total: 'Tổng',
+    last_update: 'Cập nhật', rows: '{n} dòng', total: 'Tổng', nothing: 'Không có dữ liệu',
     // tablet
     all_communes: 'Tất cả xã/phường', all_agencies: 'Tất cả cơ quan', commune: 'Xã/phường', agency: 'Cơ quan',
     filter: 'Lọc', tablet_title: 'Bảng điều hành lãnh đạo',
@@ -56,7 +56,7 @@ const DICT = {
     sound_on: 'Sound: on', sound_off: 'Sound: off', page: 'Page {i}/{n}', pause: 'Pause rotation', play: 'Rotate pages',
     change: 'vs {m} min ago', severity_critical: 'Critical', severity_warning: 'Warning', severity_info: 'Info',
     firing: 'firing', resolved: 'resolved', lang_other: 'Tiếng Việt', lang_other_code: 'vi',
-    last_update: 'Updated', rows: '{n} rows', total: 'Total',
+    last_update: 'Updated', rows: '{n} rows', total: 'Total', nothing: 'Nothing to show',
     all_communes: 'All communes and wards', all_agencies: 'All agencies', commune: 'Commune/ward', agency: 'Agency',
     filter: 'Filter', tablet_title: 'Leaders’ dashboard',
     console_title: 'Analyst console', editor: 'SQL', validate_ok: 'Valid — {n} columns: {cols}',

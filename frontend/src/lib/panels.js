@@ -114,6 +114,12 @@ export class Panel {
       } else if (sub.age(now) > staleAfter(info?.every_ms)) {
         state = 'stale';
       }
+      if ((state === 'ok' || state === 'stale') && !msg && sub.rows.size === 0 && this.type !== 'table') {
+        msg = t('nothing'); // an empty result is news too (e.g. no station down): said, not left blank
+        this.root.dataset.empty = '1';
+      } else if (this.root.dataset.empty) {
+        delete this.root.dataset.empty;
+      }
       if (!sub.hasData() && state === 'down') msg = t('disconnected');
       this.asOfEl.textContent = sub.asOf ? t('as_of', { t: fmtTime(sub.asOf) }) : '';
       this.root.dataset.hasData = sub.hasData() && sub.rows.size > 0 ? '1' : '0';

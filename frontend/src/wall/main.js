@@ -42,8 +42,17 @@ function build(d) {
   pageEls = d.pages.map((pg, i) => {
     const pe = el('div', 'page');
     pe.dataset.page = String(i + 1);
-    for (const def of pg.panels || []) {
+    const defs = pg.panels || [];
+    const anyArea = defs.some((d) => Array.isArray(d.area) && d.area.length === 4);
+    // Panels without `area`: a page of only such panels is laid out evenly; on a laid-out page they take 4x2.
+    const cols = defs.length <= 1 ? 1 : defs.length <= 4 ? 2 : defs.length <= 9 ? 3 : 4;
+    const rows = Math.ceil(defs.length / cols);
+    for (const def of defs) {
       const p = makePanel(def, ctx);
+      if (!(Array.isArray(def.area) && def.area.length === 4)) {
+        p.root.style.gridColumn = `span ${anyArea ? 4 : 12 / cols}`;
+        p.root.style.gridRow = `span ${anyArea ? 2 : Math.max(1, Math.floor(6 / rows))}`;
+      }
       panels.push(p);
       pe.append(p.root);
     }
@@ -132,13 +141,16 @@ function paintTicker() {
     if (a.acked_by) s.append(el('span', 'ticker-ack', ` ✓ ${a.acked_by}`));
     frag.append(s);
   }
+  items.classList.remove('scrolling');
   items.replaceChildren(frag);
-  // Scroll only when the items do not fit.
-  requestAnimationFrame(() => {
-    const over = items.scrollWidth > items.parentElement.clientWidth;
-    items.classList.toggle('scrolling', over);
-    if (over) items.style.setProperty('--ticker-dur', `${Math.max(20, items.scrollWidth / 80)}s`);
-  });
+  // Scroll only when the items do not fit; then they are doubled so the loop has no seam.
+  const over = items.scrollWidth > items.parentElement.clientWidth;
+  if (over) {
+    const w = items.scrollWidth;
+    for (const n of [...items.children]) { const c = n.cloneNode(true); c.setAttribute('aria-hidden', 'true'); c.classList.add('ticker-clone'); items.append(c); }
+    items.style.setProperty('--ticker-dur', `${Math.max(20, w / 70)}s`);
+    items.classList.add('scrolling');
+  }
 }
 alerts.on(paintTicker);
 paintTicker();
