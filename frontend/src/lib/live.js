@@ -207,8 +207,9 @@ export class Live {
         if (!sub) return;
         this.attempt = 0;
         if (m.type === 'snapshot') { sub.applySnapshot(m); return; }
-        if (!sub.columns || m.epoch !== sub.epoch || m.seq !== sub.seq + 1) {
-          if (sub.columns && m.seq <= sub.seq && m.epoch === sub.epoch) return; // already applied
+        if (!sub.columns) return; // a delta of a subscription being replaced: its snapshot follows
+        if (m.epoch !== sub.epoch || m.seq !== sub.seq + 1) {
+          if (m.seq <= sub.seq && m.epoch === sub.epoch) return; // already applied
           // A gap or a new epoch: start over with a fresh snapshot.
           sub.epoch = null; sub.seq = 0;
           this.sendSub(sub);

@@ -113,6 +113,8 @@ export class Panel {
         msg = t('waiting');
       } else if (sub.age(now) > staleAfter(info?.every_ms)) {
         state = 'stale';
+      } else if (this.ctx.stalled && this.ctx.stalled(this.def.scenario, now)) {
+        state = 'stale'; // heartbeats arrive, but the engine has not evaluated this scenario for a while
       }
       if ((state === 'ok' || state === 'stale') && !msg && sub.rows.size === 0 && this.type !== 'table') {
         msg = t('nothing'); // an empty result is news too (e.g. no station down): said, not left blank

@@ -105,6 +105,7 @@ $('lang-btn').onclick = () => setLang(getLang() === 'vi' ? 'en' : 'vi');
 // ---- connection badge and clock, once a second; panels judge their freshness
 const conn = $('conn');
 live.onStatus((state) => {
+  if (state === 'open' && conn.dataset.state !== 'open' && dash) refreshScenarios(); // fresh progress after a reconnect
   conn.dataset.state = state;
   document.body.dataset.conn = state;
   let text = t(state === 'open' ? 'connected' : state === 'down' ? 'disconnected' : 'connecting');
@@ -156,11 +157,26 @@ alerts.on(paintTicker);
 paintTicker();
 
 // ---- load, then keep the scenario list (intervals, status) and the dashboard (edited on disk) current
+// Evaluation progress: heartbeats prove the link, not that the engine still evaluates a scenario. A scenario on
+// an interval whose `evaluations` count has not moved for three intervals (and two polls) is stale too.
+const SCENARIO_POLL_MS = 15000;
+const progress = new Map(); // name -> {evaluations, since (local ms)}
+ctx.stalled = (name, now) => {
+  const s = ctx.scenarios.get(name);
+  const p = progress.get(name);
+  if (!s || !p || s.on === 'change') return false;
+  return now - p.since > Math.max(3 * (s.every_ms || 2000), 2 * SCENARIO_POLL_MS + 1000);
+};
 async function refreshScenarios() {
   try {
     const m = await loadScenarios();
+    const now = Date.now();
     ctx.scenarios.clear();
-    for (const [k, v] of m) ctx.scenarios.set(k, v);
+    for (const [k, v] of m) {
+      ctx.scenarios.set(k, v);
+      const p = progress.get(k);
+      if (!p || p.evaluations !== v.evaluations) progress.set(k, { evaluations: v.evaluations, since: now });
+    }
   } catch { /* keep what we had: the wall never goes blank */ }
 }
 async function refreshDashboard() {
@@ -182,7 +198,7 @@ async function start() {
     await new Promise((r) => setTimeout(r, Math.min(10000, 1000 * 2 ** attempt)));
   }
   paintTicker();
-  setInterval(refreshScenarios, 15000);
+  setInterval(refreshScenarios, SCENARIO_POLL_MS);
   setInterval(refreshDashboard, 20000);
 }
 start();
