@@ -33,7 +33,7 @@ const DICT = {
     last_update: 'Cập nhật', rows: '{n} dòng', total: 'Tổng', nothing: 'Không có dữ liệu',
     // tablet
     all_communes: 'Tất cả xã/phường', all_agencies: 'Tất cả cơ quan', commune: 'Xã/phường', agency: 'Cơ quan',
-    filter: 'Lọc', tablet_title: 'Bảng điều hành lãnh đạo',
+    filter: 'Lọc', tablet_title: 'Bảng điều hành lãnh đạo', province_wide: 'toàn tỉnh',
     // console
     console_title: 'Bàn làm việc phân tích', editor: 'Câu lệnh SQL', validate_ok: 'Hợp lệ — {n} cột: {cols}',
     validating: 'Đang kiểm tra…', preview: 'Xem trước', save: 'Lưu', delete: 'Xóa', new_scenario: 'Kịch bản mới',
@@ -58,7 +58,7 @@ const DICT = {
     firing: 'firing', resolved: 'resolved', lang_other: 'Tiếng Việt', lang_other_code: 'vi',
     last_update: 'Updated', rows: '{n} rows', total: 'Total', nothing: 'Nothing to show',
     all_communes: 'All communes and wards', all_agencies: 'All agencies', commune: 'Commune/ward', agency: 'Agency',
-    filter: 'Filter', tablet_title: 'Leaders’ dashboard',
+    filter: 'Filter', tablet_title: 'Leaders’ dashboard', province_wide: 'whole province',
     console_title: 'Analyst console', editor: 'SQL', validate_ok: 'Valid — {n} columns: {cols}',
     validating: 'Checking…', preview: 'Preview', save: 'Save', delete: 'Delete', new_scenario: 'New scenario',
     name: 'Name (id)', title: 'Title', every: 'Interval (ms)', key: 'Key (columns, commas)',

@@ -52,6 +52,7 @@ export class Panel {
     this.build();
     if (def.scenario) {
       this.sub = ctx.live.subscribe(def.scenario, this.filterFor(ctx.filter));
+      this.markScope(ctx.filter, this.filterFor(ctx.filter));
       this.unsubs.push(this.sub.on((_, kind) => { if (kind !== 'heartbeat') this.schedule(); else this.tick(); }));
       if (this.sub.hasData()) this.schedule();
     }
@@ -73,8 +74,16 @@ export class Panel {
   }
   setFilter(filter) {
     if (!this.def.scenario) return;
-    this.ctx.live.subscribe(this.def.scenario, this.filterFor(filter));
+    const f = this.filterFor(filter);
+    this.ctx.live.subscribe(this.def.scenario, f);
+    this.markScope(filter, f);
     this.schedule();
+  }
+  /** With a filter chosen, a panel that cannot take it says it shows the whole province. */
+  markScope(filter, applied) {
+    const active = filter && Object.values(filter).some((v) => v != null && v !== '');
+    this.root.dataset.scope = !active ? '' : applied ? 'filtered' : 'province';
+    this.titleEl.dataset.scope = active && !applied ? t('province_wide') : '';
   }
 
   schedule() {
@@ -227,7 +236,7 @@ class TimeseriesPanel extends Panel {
   build() {
     this.chartEl = el('div', 'chart');
     this.body.append(this.chartEl);
-    this.chart = echarts.init(this.chartEl, null, { renderer: 'canvas' });
+    this.chart = echarts.init(this.chartEl, null, { renderer: 'canvas', devicePixelRatio: this.ctx.pixelRatio || window.devicePixelRatio || 1 });
     this.seriesCount = 0;
   }
   render() {
@@ -440,7 +449,7 @@ class MapPanel extends Panel {
     this.chartEl = el('div', 'chart');
     this.legend = el('div', 'map-legend');
     this.body.append(this.chartEl, this.legend);
-    this.chart = echarts.init(this.chartEl, null, { renderer: 'canvas' });
+    this.chart = echarts.init(this.chartEl, null, { renderer: 'canvas', devicePixelRatio: this.ctx.pixelRatio || window.devicePixelRatio || 1 });
     this.geo = null;
     if (this.def.geo) {
       loadGeo(this.def.geo, this.def.geo_key || 'commune_code').then((g) => { this.geo = g; this.schedule(); });

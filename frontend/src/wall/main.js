@@ -12,20 +12,27 @@ import { chooseDashboard } from '../lib/dashboard.js';
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const stage = $('stage');
-
-// ---- scale the 1920x1080 stage to any screen, letterboxed
-function fit() {
-  const s = Math.min(innerWidth / 1920, innerHeight / 1080);
-  stage.style.transform = `translate(${(innerWidth - 1920 * s) / 2}px, ${(innerHeight - 1080 * s) / 2}px) scale(${s})`;
-}
-addEventListener('resize', fit);
-fit();
 applyStatic();
 
 const live = new Live();
 const alerts = new Alerts(live);
-const ctx = { live, alerts, scenarios: new Map(), filter: null };
+const ctx = { live, alerts, scenarios: new Map(), filter: null, pixelRatio: 1 };
 
+// ---- scale the 1920x1080 stage to any screen, letterboxed.
+// Charts draw at the stage's scale (a 4K wall gets 2x canvases, not blurry upscaled ones).
+let pixelRatio = 1;
+let refitTimer = 0;
+function fit() {
+  const s = Math.min(innerWidth / 1920, innerHeight / 1080);
+  stage.style.transform = `translate(${(innerWidth - 1920 * s) / 2}px, ${(innerHeight - 1080 * s) / 2}px) scale(${s})`;
+  const ratio = Math.max(1, Math.min(4, s * (window.devicePixelRatio || 1)));
+  if (Math.abs(ratio - pixelRatio) / pixelRatio > 0.1) {
+    pixelRatio = ratio;
+    ctx.pixelRatio = ratio;
+    clearTimeout(refitTimer);
+    if (dash) refitTimer = setTimeout(() => build(dash), 500); // rebuild: charts re-created at the new ratio
+  }
+}
 let dash = null;
 let dashJson = '';
 let panels = [];
@@ -33,6 +40,8 @@ let pageEls = [];
 let page = Math.max(0, (Number(params.get('page')) || 1) - 1);
 let rotating = params.get('rotate') !== '0' && !params.get('page');
 let rotateTimer = 0;
+addEventListener('resize', fit);
+fit();
 
 function build(d) {
   for (const p of panels) p.destroy();
