@@ -299,6 +299,10 @@ async function main() {
   await con.keyboard.type('rep');
   await waitIn(con, 'completion offers the stream `reports`', () => [...document.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.includes('reports')));
   await con.keyboard.press('Escape');
+  await setSql('SELECT ');
+  await con.keyboard.type('commu');
+  await waitIn(con, 'completion offers the column `commune_code`', () => [...document.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.includes('commune_code')));
+  await con.keyboard.press('Escape');
   await con.fill('#f-name', 'reports_by_kind');
   await con.fill('#f-title', 'Báo cáo theo loại — Reports by kind');
   await con.fill('#f-key', 'kind');

@@ -57,7 +57,20 @@ async function loadCatalog() {
   }
   const schema = {};
   for (const tb of tables) schema[tb.name] = tb.columns.map((c) => ({ label: c.name, type: 'property', detail: c.type }));
-  view.dispatch({ effects: schemaConf.reconfigure(sqlLang(schema)) });
+  // Column names complete anywhere (lang-sql alone completes them only after `table.`).
+  const seen = new Map();
+  for (const tb of tables) for (const c of tb.columns) {
+    const o = seen.get(c.name);
+    if (o) o.detail += `, ${tb.name}`; else seen.set(c.name, { label: c.name, type: 'property', detail: `${c.type} · ${tb.name}`, boost: -1 });
+  }
+  const columns = [...seen.values()];
+  const columnSource = (context) => {
+    const word = context.matchBefore(/\w+/);
+    if (!word || (word.from === word.to && !context.explicit)) return null;
+    if (context.state.sliceDoc(word.from - 1, word.from) === '.') return null;
+    return { from: word.from, options: columns, validFor: /^\w*$/ };
+  };
+  view.dispatch({ effects: schemaConf.reconfigure([sqlLang(schema), PostgreSQL.language.data.of({ autocomplete: columnSource })]) });
   const ul = $('catalog');
   ul.replaceChildren(...tables.map((tb) => {
     const li = el('li', `cat-${tb.kind}`);
@@ -78,6 +91,7 @@ function body(withName) {
   if (title) b.title = title;
   const every = Number($('f-every').value);
   if (every) b.every_ms = every;
+  b.on = $('f-on').value;
   const key = $('f-key').value.split(',').map((s) => s.trim()).filter(Boolean);
   b.key = key;
   b.view = $('f-view').value;
@@ -91,6 +105,7 @@ function load(s) {
   $('f-name').value = s.name;
   $('f-title').value = s.title || '';
   $('f-every').value = s.every_ms || 2000;
+  $('f-on').value = s.on === 'change' ? 'change' : 'interval';
   $('f-key').value = (s.key || []).join(', ');
   $('f-view').value = s.view || 'table';
   $('f-alert').value = s.alert?.when || '';
@@ -116,7 +131,7 @@ function scheduleValidate() {
   clearTimeout(vTimer);
   vTimer = setTimeout(validate, 450);
 }
-for (const id of ['f-key', 'f-alert', 'f-sev', 'f-every']) $(id).addEventListener('input', scheduleValidate);
+for (const id of ['f-key', 'f-alert', 'f-sev', 'f-every', 'f-on']) $(id).addEventListener('input', scheduleValidate);
 
 function status(state, text) {
   const v = $('validation');

@@ -46,7 +46,7 @@ const DICT = {
     added_to_dashboard: 'Đã thêm “{s}” vào bảng “{d}”', preview_rows: '{n} dòng', truncated: '(đã cắt bớt)',
     line_col: 'dòng {l}, cột {c}', catalog: 'Danh mục dữ liệu', stream: 'luồng', reference: 'bảng tham chiếu',
     load: 'Mở', ok: 'ổn', error: 'lỗi', open_wall: 'Màn hình tường', open_tablet: 'Máy tính bảng',
-    name_required: 'Cần có tên (chữ thường, số, gạch dưới)', run_hint: 'Ctrl+Enter: xem trước',
+    name_required: 'Cần có tên (chữ thường, số, gạch dưới)', trigger: 'Kích hoạt', on_interval: 'theo chu kỳ', on_change: 'khi có dữ liệu mới', run_hint: 'Ctrl+Enter: xem trước',
   },
   en: {
     connected: 'Connected', connecting: 'Connecting…', disconnected: 'Disconnected',
@@ -70,7 +70,7 @@ const DICT = {
     added_to_dashboard: 'Added “{s}” to dashboard “{d}”', preview_rows: '{n} rows', truncated: '(truncated)',
     line_col: 'line {l}, column {c}', catalog: 'Data catalog', stream: 'stream', reference: 'reference table',
     load: 'Open', ok: 'ok', error: 'error', open_wall: 'Wall', open_tablet: 'Tablet',
-    name_required: 'A name is required (lower case, digits, underscore)', run_hint: 'Ctrl+Enter: preview',
+    name_required: 'A name is required (lower case, digits, underscore)', trigger: 'Trigger', on_interval: 'every interval', on_change: 'on new data', run_hint: 'Ctrl+Enter: preview',
   },
 };
 
