@@ -41,6 +41,10 @@ pub struct Limits {
     pub max_result_rows: usize,
     /// Memory one evaluation may hold in DataFusion's pool (hash tables, sorts); past it the evaluation fails.
     pub eval_memory_bytes: usize,
+    /// Time an ingest request's whole body may take to arrive (408 past it).
+    pub body_timeout: Duration,
+    /// Time a client may take to send a request's headers (the connection is closed past it).
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -62,6 +66,8 @@ impl Default for Limits {
             max_connections_per_token: 1000,
             eval_timeout: Duration::from_secs(5),
             max_result_rows: 10_000,
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
             eval_memory_bytes: 256 << 20,
         }
     }

@@ -110,6 +110,8 @@ struct FileLimits {
     ping_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     max_connections_per_token: Option<usize>,
+    body_timeout_ms: Option<u64>,
+    header_timeout_ms: Option<u64>,
 }
 
 fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
@@ -142,6 +144,8 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         d.ping_interval = l.ping_interval_ms.map(Duration::from_millis).unwrap_or(d.ping_interval);
         d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
         d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
+        d.body_timeout = l.body_timeout_ms.map(Duration::from_millis).unwrap_or(d.body_timeout);
+        d.header_timeout = l.header_timeout_ms.map(Duration::from_millis).unwrap_or(d.header_timeout);
         c.tokens = f.tokens;
         c.allowed_origins = f.allowed_origins;
         fsync = fsync.or(f.wal.fsync);

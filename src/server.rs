@@ -181,13 +181,8 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     let mut tasks = Vec::new();
     let app = api::router(state.clone());
     let stop = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "the HTTP server failed");
-        }
-    }));
+    let header_timeout = state.config.limits.header_timeout;
+    tasks.push(tokio::spawn(serve_http(listener, app, header_timeout, stop)));
     if let crate::wal::Fsync::Interval(every) = state.config.fsync {
         tasks.push(tokio::spawn(sync_wal(store.clone(), every, shutdown.clone())));
     }
@@ -203,6 +198,66 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         shutdown,
         tasks,
     })
+}
+
+/// The HTTP server: axum's router on hyper, with what `axum::serve` does not offer: a deadline for a
+/// request's headers (slow-loris clients are dropped). Each request carries the peer's address
+/// (`ConnectInfo`). On shutdown it stops accepting and lets requests in flight finish (bounded by the
+/// caller); upgraded WebSockets are tracked and closed by their own tasks.
+async fn serve_http(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration, stop: CancellationToken) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let connections = tokio_util::task::TaskTracker::new();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(64 << 10);
+    let builder = builder.http1_only();
+    loop {
+        let (socket, peer) = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = socket.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            app.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(socket), service)
+            .into_owned();
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = stop.cancelled() => {
+                    // Finish the request in flight (if any), then close.
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
 }
 
 /// Picks up scenario files added, changed or removed on disk, once a second.

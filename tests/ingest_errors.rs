@@ -305,3 +305,121 @@ async fn gzip_bodies_and_a_full_store() {
     assert_eq!(status, 200);
     server.stop().await;
 }
+
+/// Sends raw bytes on a fresh connection and returns what the server answered (empty if it closed).
+async fn raw(addr: &str, bytes: &[u8], then_wait: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(then_wait, s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The rest of the hostile list: deep nesting, numbers out of range, a body that lies about its length,
+/// and slow-loris clients (headers or body trickled): each gets a clear error or is cut off, nothing is
+/// stored, and the server keeps serving others meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bodies_and_slow_clients_change_nothing() {
+    let server = TestServer::start_with(
+        &fixture("basic"),
+        |c| {
+            c.limits.header_timeout = Duration::from_millis(500);
+            c.limits.body_timeout = Duration::from_millis(800);
+        },
+        None,
+    )
+    .await;
+    let (status, _) = server.ndjson("orders", &[good("a")]).await;
+    assert_eq!(status, 200);
+    let before = server.stored_rows().await;
+    let line = |v: Value| format!("{v}\n");
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let cases: Vec<(&str, String, Vec<usize>)> = vec![
+        (
+            "deeply nested value in a declared column",
+            format!(
+                "{}{{\"event_id\":\"n1\",\"event_time\":1,\"region\":\"n\",\"amount\":1,\"note\":{}}}\n",
+                line(good("c")),
+                deep(100_000)
+            ),
+            vec![2],
+        ),
+        (
+            "deeply nested value in an unknown field",
+            format!(
+                "{{\"event_id\":\"n2\",\"event_time\":1,\"region\":\"n\",\"amount\":1,\"extra\":{}}}\n",
+                deep(100_000)
+            ),
+            vec![1],
+        ),
+        (
+            "integer beyond int64",
+            line(json!({"event_id": "n3", "event_time": 1, "region": "n"})).replace('}', ",\"amount\":99999999999999999999}"),
+            vec![1],
+        ),
+        (
+            "number beyond float64",
+            line(json!({"event_id": "n4", "event_time": 1, "region": "n"})).replace('}', ",\"amount\":1e400}"),
+            vec![1],
+        ),
+        (
+            "epoch milliseconds beyond 2200",
+            line(json!({"event_id": "n5", "event_time": 9_000_000_000_000_000i64, "region": "n", "amount": 1})),
+            vec![1],
+        ),
+    ];
+    for (what, body, lines) in cases {
+        let (status, answer) = server.post(EVENTS, "application/x-ndjson", body).await;
+        assert_eq!(status, 422, "{what}: {answer}");
+        let got: Vec<usize> = answer["error"]["lines"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|l| l["line"].as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(got, lines, "{what}: {answer}");
+        assert_eq!(server.stored_rows().await, before, "{what}: nothing stored");
+    }
+
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let head = |len: usize| {
+        format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {len}\r\n\r\n")
+    };
+    // A body shorter than its Content-Length, then the client goes away: nothing stored.
+    let body = line(good("lie1"));
+    let mut bytes = head(body.len() + 500).into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    let answer = raw(&addr, &bytes, Duration::from_millis(200)).await;
+    assert!(answer.is_empty() || !answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A Content-Length shorter than the body: only that many bytes are the body (a cut line: 422), and
+    // the rest is not taken for a request.
+    let body = line(good("lie2"));
+    let mut bytes = head(body.len() / 2).into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    let answer = raw(&addr, &bytes, Duration::from_millis(500)).await;
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+    assert!(!answer.contains("HTTP/1.1 200"), "{answer}");
+    // Slow loris, body: the head arrives, the body never completes; the server answers 408 in time.
+    let slow_body = tokio::spawn({
+        let addr = addr.clone();
+        let head = head(100);
+        async move { raw(&addr, head.as_bytes(), Duration::from_secs(10)).await }
+    });
+    // Slow loris, headers: the request line and no end of headers; the connection is closed.
+    let slow_head = tokio::spawn({
+        let addr = addr.clone();
+        async move { raw(&addr, format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\n").as_bytes(), Duration::from_secs(10)).await }
+    });
+    // Meanwhile others are served.
+    let (status, _) = server.ndjson("orders", &[good("b")]).await;
+    assert_eq!(status, 200);
+    let answer = slow_body.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("request_timeout"), "{answer}");
+    let answer = slow_head.await.unwrap();
+    assert!(!answer.contains("200"), "the slow head is dropped: {answer:?}");
+    let mut after = before.clone();
+    *after.get_mut("orders").unwrap() += 1;
+    assert_eq!(server.stored_rows().await, after, "only the good request was stored");
+    server.stop().await;
+}

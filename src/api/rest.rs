@@ -58,7 +58,18 @@ pub async fn ingest(
         }
     };
     let limit = state.config.limits.max_body_bytes;
-    let body = to_bytes(request.into_body(), limit).await.map_err(|e| {
+    // A producer that trickles its body (slow loris) is cut off: the whole body must arrive in time.
+    let body_timeout = state.config.limits.body_timeout;
+    let read = tokio::time::timeout(body_timeout, to_bytes(request.into_body(), limit))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("the body did not arrive within {body_timeout:?}; nothing was stored"),
+            )
+        })?;
+    let body = read.map_err(|e| {
         // `to_bytes` fails for a body over the limit, or one that breaks off (a length it does not keep).
         let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");

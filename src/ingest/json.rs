@@ -57,6 +57,42 @@ fn relaxed(def: &StreamDef) -> SchemaRef {
     ))
 }
 
+/// Deepest nesting of arrays and objects an event may have. Stream columns are flat, so only unknown
+/// fields can nest at all; the limit keeps a hostile `[[[[...` from exhausting the decoder's stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Whether a JSON text nests arrays/objects deeper than [`MAX_DEPTH`]. Cheap for normal events: only a
+/// line with more than `MAX_DEPTH` brackets is scanned (strings are skipped, escapes honoured).
+fn too_deep(json: &[u8]) -> bool {
+    if memchr::memchr2_iter(b'[', b'{', json).take(MAX_DEPTH + 1).count() <= MAX_DEPTH {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| b.is_ascii_whitespace())
 }
@@ -72,13 +108,15 @@ fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 pub fn decode_ndjson(def: &StreamDef, body: &[u8], limits: &Limits) -> Result<RecordBatch, IngestError> {
     let mut count = 0;
     let mut longest = 0;
+    let mut deep = false;
     for line in memchr_lines(body) {
         if !is_blank(line) {
             count += 1;
             longest = longest.max(line.len());
+            deep = deep || too_deep(line);
         }
     }
-    if longest <= limits.max_event_bytes {
+    if longest <= limits.max_event_bytes && !deep {
         if let Ok(batch) = decode_parts(&def.schema, std::iter::once(body)) {
             if batch.num_rows() == count {
                 let mut errors = Errors::new(1);
@@ -111,7 +149,8 @@ pub fn decode_array(def: &StreamDef, body: &[u8], limits: &Limits) -> Result<Rec
     }
     let all_objects = elements.iter().all(|e| e.get().starts_with('{'));
     let longest = elements.iter().map(|e| e.get().len()).max().unwrap_or(0);
-    if all_objects && longest <= limits.max_event_bytes {
+    let deep = elements.iter().any(|e| too_deep(e.get().as_bytes()));
+    if all_objects && longest <= limits.max_event_bytes && !deep {
         if let Ok(batch) = decode_parts(&def.schema, elements.iter().map(|e| e.get().as_bytes())) {
             if batch.num_rows() == elements.len() {
                 let mut errors = Errors::new(1);
@@ -145,6 +184,10 @@ fn line_by_line<'a>(
         let trimmed = line.trim_ascii_start();
         if !trimmed.starts_with(b"{") {
             errors.push(n, format!("the {what} is not a JSON object"));
+            continue;
+        }
+        if too_deep(line) {
+            errors.push(n, format!("the {what} nests arrays or objects more than {MAX_DEPTH} levels deep"));
             continue;
         }
         match decode_parts(&schema, std::iter::once(line)) {
