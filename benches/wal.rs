@@ -64,7 +64,8 @@ fn main() {
         ] {
             let dir = tempfile::tempdir_in(std::env::var("WAL_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
             let wal = WalConfig::new(dir.path(), fsync);
-            let (store, _) = Store::open(&catalog, 65_536, Duration::from_secs(3600), Caps::default(), &wal, now).unwrap();
+            let (store, _) =
+                Store::open(&catalog, 65_536, Duration::from_secs(3600), Caps::default(), &wal, now).unwrap();
             let store = Arc::new(store);
             let ingestor = Ingestor::new(catalog.clone(), store.clone(), Limits::default());
             let stop = Arc::new(AtomicBool::new(false));

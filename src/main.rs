@@ -145,7 +145,10 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
         d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
         d.body_timeout = l.body_timeout_ms.map(Duration::from_millis).unwrap_or(d.body_timeout);
-        d.header_timeout = l.header_timeout_ms.map(Duration::from_millis).unwrap_or(d.header_timeout);
+        d.header_timeout = l
+            .header_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.header_timeout);
         c.tokens = f.tokens;
         c.allowed_origins = f.allowed_origins;
         fsync = fsync.or(f.wal.fsync);

@@ -204,7 +204,12 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
 /// request's headers (slow-loris clients are dropped). Each request carries the peer's address
 /// (`ConnectInfo`). On shutdown it stops accepting and lets requests in flight finish (bounded by the
 /// caller); upgraded WebSockets are tracked and closed by their own tasks.
-async fn serve_http(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration, stop: CancellationToken) {
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_timeout: Duration,
+    stop: CancellationToken,
+) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
     let connections = tokio_util::task::TaskTracker::new();
@@ -231,9 +236,7 @@ async fn serve_http(listener: tokio::net::TcpListener, app: axum::Router, header
         let _ = socket.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request
-                .extensions_mut()
-                .insert(axum::extract::ConnectInfo(peer));
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             app.clone().oneshot(request.map(axum::body::Body::new))
         });
         let conn = builder

@@ -80,7 +80,9 @@ impl WalConfig {
 pub enum WalError {
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("{path}: not an ioc-stream WAL file (it does not start with the WAL header); move it out of the WAL folder")]
+    #[error(
+        "{path}: not an ioc-stream WAL file (it does not start with the WAL header); move it out of the WAL folder"
+    )]
     NotWal { path: String },
     #[error("{path}: {message}")]
     Replay { path: String, message: String },
@@ -288,7 +290,11 @@ impl StreamWal {
     /// Rolls a file past its age and deletes closed files whose newest event is before `cutoff_ms`.
     /// Returns the files deleted.
     pub fn maintain(&mut self, cutoff_ms: i64) -> usize {
-        if self.active.as_ref().is_some_and(|a| a.opened.elapsed() >= self.config.roll_age) {
+        if self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.opened.elapsed() >= self.config.roll_age)
+        {
             if let Err(e) = self.roll() {
                 tracing::error!(dir = %self.dir.display(), error = %e, "WAL: cannot close a file");
             }
@@ -364,8 +370,8 @@ fn replay_file(
             problem = Some("a record that fails its checksum");
             break;
         }
-        let batches: Result<Vec<RecordBatch>, _> = StreamReader::try_new(std::io::Cursor::new(payload), None)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>());
+        let batches: Result<Vec<RecordBatch>, _> =
+            StreamReader::try_new(std::io::Cursor::new(payload), None).and_then(|r| r.collect::<Result<Vec<_>, _>>());
         let Ok(batches) = batches else {
             problem = Some("a record that is not a readable Arrow IPC stream");
             break;
@@ -412,7 +418,11 @@ mod tests {
 
     fn batch(times: &[i64]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
-            Field::new("t", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+            Field::new(
+                "t",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
             Field::new("v", DataType::Int64, false),
         ]));
         RecordBatch::try_new(
@@ -426,7 +436,12 @@ mod tests {
     }
 
     fn values(b: &RecordBatch) -> Vec<i64> {
-        b.column(1).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()
+        b.column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .values()
+            .to_vec()
     }
 
     fn replay(config: &WalConfig, cutoff: i64) -> (StreamWal, ReplayStats, Vec<i64>) {
@@ -462,7 +477,11 @@ mod tests {
         f.write_all(&record[..record.len() / 2]).unwrap();
         drop(f);
         let (_, stats, seen) = replay(&config, 0);
-        assert_eq!(seen, vec![1, 2, 3, 4, 5, 6, 7, 8], "everything before the torn record is kept");
+        assert_eq!(
+            seen,
+            vec![1, 2, 3, 4, 5, 6, 7, 8],
+            "everything before the torn record is kept"
+        );
         assert_eq!(stats.cut_bytes, (record.len() / 2) as u64);
         // The cut is permanent: the next replay finds a clean file.
         let (_, stats, seen) = replay(&config, 0);

@@ -37,7 +37,9 @@ impl Proc {
             .spawn()
             .expect("the binary starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line
             .trim()
             .strip_prefix("listening on ")
@@ -97,7 +99,12 @@ async fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
     let queries = copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
     let policies = ["interval", "always", "never", "interval", "always"];
-    let mut server = Proc::start(&["serve", "--fsync", policies[0]], queries.path(), data.path(), "127.0.0.1:0");
+    let mut server = Proc::start(
+        &["serve", "--fsync", policies[0]],
+        queries.path(),
+        data.path(),
+        "127.0.0.1:0",
+    );
     let base = Arc::new(parking_lot::Mutex::new(server.base.clone()));
     let stop = Arc::new(AtomicBool::new(false));
     let http = reqwest::Client::builder()
@@ -194,7 +201,11 @@ async fn sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice() {
         .await
         .unwrap();
     let v: Value = r.json().await.unwrap();
-    assert_eq!((v["accepted"].as_u64(), v["duplicates"].as_u64()), (Some(0), Some(25)), "{v}");
+    assert_eq!(
+        (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+        (Some(0), Some(25)),
+        "{v}"
+    );
     // And one more life, ended cleanly, holds the same.
     let port = server.port();
     server.term();
@@ -290,7 +301,12 @@ async fn a_torn_tail_is_cut_and_a_changed_schema_is_migrated_or_refused() {
     let queries = copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
-    let server = Proc::start(&["serve", "--fsync", "always"], queries.path(), data.path(), "127.0.0.1:0");
+    let server = Proc::start(
+        &["serve", "--fsync", "always"],
+        queries.path(),
+        data.path(),
+        "127.0.0.1:0",
+    );
     for k in 0..3 {
         let body: String = (0..10).map(|j| format!("{}\n", order(&format!("e{k}-{j}")))).collect();
         let r = http
@@ -313,7 +329,10 @@ async fn a_torn_tail_is_cut_and_a_changed_schema_is_migrated_or_refused() {
     let count = "SELECT count(*) FROM orders";
     let server = Proc::start(&["serve"], queries.path(), data.path(), "127.0.0.1:0");
     let v = query(&http, &server.base, count).await;
-    assert_eq!(v["rows"][0][0], 20, "the two whole requests are kept, the torn third is cut");
+    assert_eq!(
+        v["rows"][0][0], 20,
+        "the two whole requests are kept, the torn third is cut"
+    );
     server.term();
 
     // A nullable column added to the catalog: old events read it as null.

@@ -355,7 +355,8 @@ async fn hostile_bodies_and_slow_clients_change_nothing() {
         ),
         (
             "integer beyond int64",
-            line(json!({"event_id": "n3", "event_time": 1, "region": "n"})).replace('}', ",\"amount\":99999999999999999999}"),
+            line(json!({"event_id": "n3", "event_time": 1, "region": "n"}))
+                .replace('}', ",\"amount\":99999999999999999999}"),
             vec![1],
         ),
         (
@@ -384,7 +385,9 @@ async fn hostile_bodies_and_slow_clients_change_nothing() {
 
     let addr = server.base.trim_start_matches("http://").to_string();
     let head = |len: usize| {
-        format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {len}\r\n\r\n")
+        format!(
+            "POST {EVENTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {len}\r\n\r\n"
+        )
     };
     // A body shorter than its Content-Length, then the client goes away: nothing stored.
     let body = line(good("lie1"));
@@ -409,13 +412,23 @@ async fn hostile_bodies_and_slow_clients_change_nothing() {
     // Slow loris, headers: the request line and no end of headers; the connection is closed.
     let slow_head = tokio::spawn({
         let addr = addr.clone();
-        async move { raw(&addr, format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\n").as_bytes(), Duration::from_secs(10)).await }
+        async move {
+            raw(
+                &addr,
+                format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\n").as_bytes(),
+                Duration::from_secs(10),
+            )
+            .await
+        }
     });
     // Meanwhile others are served.
     let (status, _) = server.ndjson("orders", &[good("b")]).await;
     assert_eq!(status, 200);
     let answer = slow_body.await.unwrap();
-    assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("request_timeout"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 408") && answer.contains("request_timeout"),
+        "{answer}"
+    );
     let answer = slow_head.await.unwrap();
     assert!(!answer.contains("200"), "the slow head is dropped: {answer:?}");
     let mut after = before.clone();

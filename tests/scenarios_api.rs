@@ -415,11 +415,19 @@ async fn alerts_fire_and_resolve_once_per_crossing() {
     assert!(first["acked_by"].is_null(), "{first}");
     // Acknowledging shows on every screen: both sockets get `alert_ack`, and the state is remembered.
     let (status, _) = server
-        .send_json(Method::POST, "/api/v1/alerts/ack", json!({"scenario": "watch", "key": ["south"]}))
+        .send_json(
+            Method::POST,
+            "/api/v1/alerts/ack",
+            json!({"scenario": "watch", "key": ["south"]}),
+        )
         .await;
     assert_eq!(status, 404, "nothing fires for south");
     let (status, ack) = server
-        .send_json(Method::POST, "/api/v1/alerts/ack", json!({"scenario": "watch", "key": ["north"]}))
+        .send_json(
+            Method::POST,
+            "/api/v1/alerts/ack",
+            json!({"scenario": "watch", "key": ["north"]}),
+        )
         .await;
     assert_eq!(status, 200, "{ack}");
     assert_eq!(ack["acked_by"], "local");
@@ -430,11 +438,19 @@ async fn alerts_fire_and_resolve_once_per_crossing() {
                 break m;
             }
         };
-        assert_eq!((got["scenario"].as_str(), &got["key"]), (Some("watch"), &json!(["north"])), "{got}");
+        assert_eq!(
+            (got["scenario"].as_str(), &got["key"]),
+            (Some("watch"), &json!(["north"])),
+            "{got}"
+        );
     }
     let (_, history) = server.get("/api/v1/alerts").await;
     let last = history.as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["state"].as_str(), last["acked_by"].as_str()), (Some("firing"), Some("local")), "{last}");
+    assert_eq!(
+        (last["state"].as_str(), last["acked_by"].as_str()),
+        (Some("firing"), Some("local")),
+        "{last}"
+    );
     let mut third = server.ws().await;
     send(&mut third, json!({"op": "subscribe", "scenario": "alerts"})).await;
     let replay = recv(&mut third, WAIT).await.unwrap();
@@ -455,45 +471,88 @@ async fn dashboards_and_tables() {
     let board = json!({"title": "Tổng quan", "rotate_seconds": 20, "pages": [{"title": "Đơn hàng", "panels": [
         {"type": "kpi", "scenario": "totals", "value": "total", "area": [1, 1, 3, 2]},
         {"type": "alerts"}]}]});
-    let (status, saved) = server.send_json(Method::PUT, "/api/v1/dashboards/main", board.clone()).await;
+    let (status, saved) = server
+        .send_json(Method::PUT, "/api/v1/dashboards/main", board.clone())
+        .await;
     assert_eq!(status, 200, "{saved}");
     let text = std::fs::read_to_string(dir.path().join("dashboards/main.toml")).unwrap();
-    assert!(text.contains("Tổng quan") && text.contains("[[pages.panels]]"), "{text}");
+    assert!(
+        text.contains("Tổng quan") && text.contains("[[pages.panels]]"),
+        "{text}"
+    );
     let (status, got) = server.get("/api/v1/dashboards/main").await;
     assert_eq!(status, 200);
     assert_eq!(got["pages"], board["pages"]);
     assert_eq!(got["name"], "main");
     for (body, says) in [
         (json!({"pages": []}), "title"),
-        (json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "pie", "scenario": "totals"}]}]}), "type"),
-        (json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "kpi"}]}]}), "scenario"),
+        (
+            json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "pie", "scenario": "totals"}]}]}),
+            "type",
+        ),
+        (
+            json!({"title": "x", "pages": [{"title": "p", "panels": [{"type": "kpi"}]}]}),
+            "scenario",
+        ),
     ] {
         let (status, e) = server.send_json(Method::PUT, "/api/v1/dashboards/main", body).await;
         assert_eq!(status, 400, "{e}");
         assert_eq!(e["error"]["code"], "invalid_dashboard");
         assert!(e["error"]["message"].as_str().unwrap().contains(says), "{e}");
     }
-    let (status, _) = server.send_json(Method::PUT, "/api/v1/dashboards/..%2Fx", board.clone()).await;
+    let (status, _) = server
+        .send_json(Method::PUT, "/api/v1/dashboards/..%2Fx", board.clone())
+        .await;
     assert_eq!(status, 400);
     // Unchanged by the rejected writes; an edit on disk shows on the next read; a broken file is left out.
     let (_, got) = server.get("/api/v1/dashboards/main").await;
     assert_eq!(got["title"], "Tổng quan");
-    std::fs::write(dir.path().join("dashboards/main.toml"), text.replace("Tổng quan", "Wall")).unwrap();
+    std::fs::write(
+        dir.path().join("dashboards/main.toml"),
+        text.replace("Tổng quan", "Wall"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("dashboards/broken.toml"), "title = ").unwrap();
     let (_, list) = server.get("/api/v1/dashboards").await;
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["Wall"]);
-    let (status, _) = server.send_json(Method::DELETE, "/api/v1/dashboards/main", json!(null)).await;
+    let (status, _) = server
+        .send_json(Method::DELETE, "/api/v1/dashboards/main", json!(null))
+        .await;
     assert_eq!(status, 204);
     let (status, _) = server.get("/api/v1/dashboards/main").await;
     assert_eq!(status, 404);
 
     let (status, tables) = server.get("/api/v1/tables").await;
     assert_eq!(status, 200);
-    let orders = tables.as_array().unwrap().iter().find(|t| t["name"] == "orders").unwrap();
+    let orders = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "orders")
+        .unwrap();
     assert_eq!(orders["kind"], "stream");
-    assert!(orders["columns"].as_array().unwrap().iter().any(|c| c["name"] == "amount"), "{orders}");
-    assert!(tables.as_array().unwrap().iter().any(|t| t["name"] == "regions" && t["kind"] == "reference"), "{tables}");
+    assert!(
+        orders["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "amount"),
+        "{orders}"
+    );
+    assert!(
+        tables
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "regions" && t["kind"] == "reference"),
+        "{tables}"
+    );
     server.stop().await;
 }
 

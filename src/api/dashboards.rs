@@ -51,7 +51,7 @@ pub fn validate(value: &Value) -> Result<&Map<String, Value>, String> {
         _ => return Err("`title` (text) is required".into()),
     }
     if let Some(r) = obj.get("rotate_seconds") {
-        if !r.as_u64().is_some_and(|r| r <= 86_400) {
+        if r.as_u64().is_none_or(|r| r > 86_400) {
             return Err("`rotate_seconds` is a whole number of seconds, 0 to 86400".into());
         }
     }
@@ -141,7 +141,10 @@ pub fn load_all(dir: &FsPath) -> Vec<Value> {
         .collect()
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, Extension(caller): Extension<Caller>) -> Result<Json<Vec<Value>>, ApiError> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Need::View)?;
     let dir = dir(&state);
     let all = tokio::task::spawn_blocking(move || load_all(&dir))
@@ -231,11 +234,26 @@ mod tests {
         for (bad, says) in [
             (serde_json::json!({"pages": []}), "title"),
             (serde_json::json!({"title": "T", "pages": []}), "pages"),
-            (serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "pie", "scenario": "a"}]}]}), "type"),
-            (serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi"}]}]}), "scenario"),
-            (serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi", "scenario": "../x"}]}]}), "scenario"),
-            (serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi", "scenario": "a", "area": [0, 1, 2]}]}]}), "area"),
-            (serde_json::json!({"title": "T", "rotate_seconds": -1, "pages": [{"title": "p", "panels": [{"type": "alerts"}]}]}), "rotate"),
+            (
+                serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "pie", "scenario": "a"}]}]}),
+                "type",
+            ),
+            (
+                serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi"}]}]}),
+                "scenario",
+            ),
+            (
+                serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi", "scenario": "../x"}]}]}),
+                "scenario",
+            ),
+            (
+                serde_json::json!({"title": "T", "pages": [{"title": "p", "panels": [{"type": "kpi", "scenario": "a", "area": [0, 1, 2]}]}]}),
+                "area",
+            ),
+            (
+                serde_json::json!({"title": "T", "rotate_seconds": -1, "pages": [{"title": "p", "panels": [{"type": "alerts"}]}]}),
+                "rotate",
+            ),
         ] {
             let e = validate(&bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

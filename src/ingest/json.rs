@@ -187,7 +187,10 @@ fn line_by_line<'a>(
             continue;
         }
         if too_deep(line) {
-            errors.push(n, format!("the {what} nests arrays or objects more than {MAX_DEPTH} levels deep"));
+            errors.push(
+                n,
+                format!("the {what} nests arrays or objects more than {MAX_DEPTH} levels deep"),
+            );
             continue;
         }
         match decode_parts(&schema, std::iter::once(line)) {

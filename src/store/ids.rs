@@ -14,7 +14,11 @@ use xxhash_rust::xxh3::xxh3_128;
 /// The hashes of an id column's values, in row order.
 pub fn hashes(column: &ArrayRef) -> Vec<u128> {
     match column.data_type() {
-        DataType::Utf8 => column.as_string::<i32>().iter().map(|v| hash_bytes(v.unwrap_or("").as_bytes())).collect(),
+        DataType::Utf8 => column
+            .as_string::<i32>()
+            .iter()
+            .map(|v| hash_bytes(v.unwrap_or("").as_bytes()))
+            .collect(),
         DataType::Int64 => column
             .as_primitive::<Int64Type>()
             .values()
@@ -98,6 +102,9 @@ mod tests {
         ids.remove(&hashes(&first));
         assert!(ids.claim(&hashes(&first)).is_none(), "forgotten with their segment");
         let ints: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 1]));
-        assert_eq!(ids.claim(&hashes(&ints)).unwrap(), BooleanArray::from(vec![true, true, false]));
+        assert_eq!(
+            ids.claim(&hashes(&ints)).unwrap(),
+            BooleanArray::from(vec![true, true, false])
+        );
     }
 }

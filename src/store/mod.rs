@@ -23,11 +23,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::arrow::array::{new_null_array, BooleanArray};
 use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMillisecondType;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::array::{new_null_array, BooleanArray};
-use datafusion::arrow::compute::filter_record_batch;
 use parking_lot::{Mutex, RwLock};
 
 use crate::catalog::{Catalog, StreamDef};
@@ -255,7 +255,9 @@ impl StreamStore {
         let batch = adapt(&self.def, batch)?;
         let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
         let batch = if min_ms < cutoff_ms {
-            let times = batch.column(self.def.event_time).as_primitive::<TimestampMillisecondType>();
+            let times = batch
+                .column(self.def.event_time)
+                .as_primitive::<TimestampMillisecondType>();
             let keep: BooleanArray = times.iter().map(|t| Some(t.unwrap_or(i64::MIN) >= cutoff_ms)).collect();
             filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?
         } else {
@@ -369,7 +371,9 @@ impl StreamStore {
         if s.open.rows > 0 && s.open.max_ms < cutoff {
             seal(&mut s);
         }
-        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut s.sealed).into_iter().partition(|g| g.max_ms < cutoff);
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut s.sealed)
+            .into_iter()
+            .partition(|g| g.max_ms < cutoff);
         s.sealed = kept;
         self.account(&s);
         drop(s);
