@@ -26,7 +26,10 @@ fn wall_tablet_and_console_in_a_browser() {
         missing.push("node (Node.js 20 or newer)".to_string());
     }
     if !missing.is_empty() {
-        let msg = format!("browser tests need: {}; `scripts/test` installs them", missing.join(", "));
+        let msg = format!(
+            "browser tests need: {}; `scripts/test` installs them",
+            missing.join(", ")
+        );
         if std::env::var_os("CI").is_some() {
             panic!("{msg}");
         }
