@@ -14,7 +14,55 @@ use super::{check_batch, clean, Errors, IngestError};
 use crate::catalog::StreamDef;
 use crate::config::Limits;
 
+/// Checks the stream's framing before arrow reads it: every message's metadata is a valid flatbuffer and
+/// its declared body lies within the request. Arrow's reader trusts the declared lengths, so a 60-byte
+/// body claiming a 1 TiB buffer would make it try to allocate that much (and abort the process).
+fn check_framing(body: &[u8]) -> Result<(), String> {
+    let int_at = |at: usize| -> Option<i32> { Some(i32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?)) };
+    let mut at = 0usize;
+    while at < body.len() {
+        let mut len = int_at(at).ok_or("a message header is cut off")?;
+        at += 4;
+        if len == -1 {
+            // The continuation marker; the length follows.
+            len = int_at(at).ok_or("a message header is cut off")?;
+            at += 4;
+        }
+        if len == 0 {
+            return Ok(()); // end of stream
+        }
+        let len = usize::try_from(len).map_err(|_| "a message has a negative length")?;
+        let meta = body
+            .get(at..at.saturating_add(len))
+            .ok_or("a message's metadata runs past the end of the body")?;
+        at += len;
+        let message = datafusion::arrow::ipc::root_as_message(meta)
+            .map_err(|e| format!("a message's metadata is invalid: {e}"))?;
+        let declared = message.bodyLength();
+        let declared = usize::try_from(declared).map_err(|_| "a message declares a negative body length")?;
+        if declared > body.len() - at {
+            return Err(format!(
+                "a message declares {declared} body bytes but only {} remain",
+                body.len() - at
+            ));
+        }
+        at += declared;
+    }
+    Ok(())
+}
+
 pub fn decode(def: &StreamDef, body: &[u8], limits: &Limits) -> Result<RecordBatch, IngestError> {
+    check_framing(body).map_err(|e| IngestError::whole(format!("bad Arrow IPC stream: {e}")))?;
+    // Arrow's reader still panics on some malformed metadata (an integer of bit width 0, a buffer outside
+    // the body): such a body is a bad request, never a crash of the server.
+    std::panic::catch_unwind(|| decode_checked(def, body, limits)).unwrap_or_else(|_| {
+        Err(IngestError::whole(
+            "bad Arrow IPC stream: its metadata is inconsistent (the decoder refused it)",
+        ))
+    })
+}
+
+fn decode_checked(def: &StreamDef, body: &[u8], limits: &Limits) -> Result<RecordBatch, IngestError> {
     let reader = StreamReader::try_new(Cursor::new(body), None)
         .map_err(|e| IngestError::whole(format!("not an Arrow IPC stream: {}", clean(&e))))?;
     let mut errors = Errors::new(limits.max_reported_errors);
