@@ -21,8 +21,11 @@ fi
 
 export RUSTC_BOOTSTRAP=1
 export IOC_SKIP_FRONTEND="${IOC_SKIP_FRONTEND:-1}"
-# Fuzz the dependency versions the server ships with: the main lockfile (cargo adds libfuzzer-sys).
-cp ../Cargo.lock Cargo.lock
+# Fuzz the dependency versions the server ships with: the main lockfile (cargo adds libfuzzer-sys). Copied
+# only when the main one changed, as a rewritten lockfile makes cargo rebuild.
+if [[ ! -e Cargo.lock || ../Cargo.lock -nt Cargo.lock ]]; then
+    cp ../Cargo.lock Cargo.lock
+fi
 
 corpus="${FUZZ_CORPUS:-$(cd .. && pwd)/build/fuzz-corpus/ingest_decoders}"
 mkdir -p "$corpus"
