@@ -25,7 +25,10 @@ fn main() {
         "src",
         "public",
     ] {
-        println!("cargo:rerun-if-changed=frontend/{watched}");
+        // Only paths that exist: cargo treats a missing one as always changed and would rebuild every time.
+        if frontend.join(watched).exists() {
+            println!("cargo:rerun-if-changed=frontend/{watched}");
+        }
     }
     println!("cargo:rerun-if-env-changed=IOC_SKIP_FRONTEND");
     let dist = frontend.join("dist");
