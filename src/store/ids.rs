@@ -62,10 +62,6 @@ impl Ids {
         keep.map(BooleanArray::from)
     }
 
-    pub fn insert(&mut self, hashes: &[u128]) {
-        self.seen.extend(hashes.iter().copied());
-    }
-
     pub fn remove(&mut self, hashes: &[u128]) {
         for h in hashes {
             self.seen.remove(h);

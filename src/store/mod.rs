@@ -226,13 +226,13 @@ impl StreamStore {
             return Ok(Appended { accepted, duplicates });
         }
         let give_back = |w: &mut Writer| w.ids.remove(&claimed);
+        let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
         if log {
             if let Err(full) = self.check_caps(&batch) {
                 give_back(w);
                 return Err(full.into());
             }
             if let Some(wal) = w.wal.as_mut() {
-                let (_, max_ms) = event_time_range(&batch, self.def.event_time);
                 let written = wal::encode(&batch)
                     .map_err(|e| e.to_string())
                     .and_then(|record| wal.append(&record, max_ms).map_err(|e| e.to_string()));
@@ -244,7 +244,7 @@ impl StreamStore {
                 }
             }
         }
-        self.push(batch);
+        self.push(batch, min_ms, max_ms);
         Ok(Appended { accepted, duplicates })
     }
 
@@ -274,7 +274,8 @@ impl StreamStore {
             return Ok(());
         }
         self.check_caps(&batch)?;
-        self.push(batch);
+        let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
+        self.push(batch, min_ms, max_ms);
         Ok(())
     }
 
@@ -299,8 +300,8 @@ impl StreamStore {
         Ok(())
     }
 
-    fn push(&self, batch: RecordBatch) {
-        let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
+    /// Makes a batch visible; `min_ms`/`max_ms` are its event-time range (computed once by the caller).
+    fn push(&self, batch: RecordBatch, min_ms: i64, max_ms: i64) {
         let mut s = self.segments.write();
         if s.open.rows == 0 {
             s.opened_at = Instant::now();
