@@ -66,7 +66,7 @@ fn measure(rows: usize, runtime: &tokio::runtime::Runtime) -> f64 {
         first += n as u64;
     }
     let stats = Arc::new(ScanStats::default());
-    let ctx = engine::session(&config, &catalog, &store, &stats).unwrap();
+    let ctx = engine::session::base(config.eval_threads, &config.time_zone, &catalog, &store, &stats).unwrap();
     let run = |sql: &str, times: usize| -> Vec<Duration> {
         let mut out: Vec<Duration> = (0..times)
             .map(|_| {

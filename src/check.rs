@@ -1,5 +1,7 @@
-//! `ioc-stream check`: the catalog and every scenario validated offline, as `file:line: message` lines.
-//! Each scenario is parsed and planned by DataFusion against the catalog's (empty) tables.
+//! `ioc-stream check`: the catalog and every scenario validated offline, as `file:line: message` lines,
+//! and how each scenario would be evaluated (`incremental`, or `full` with the reason).
+//! Each scenario is parsed and planned by DataFusion against the catalog's (empty) tables, as the server
+//! plans it.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,49 +9,87 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::engine;
-use crate::store::table::ScanStats;
+use crate::engine::{self, Engine, Mode};
+use crate::fanout::Hub;
 use crate::store::Store;
 
-/// Prints one line per problem to stderr and a summary to stdout; 0 when all is well, 1 otherwise.
+/// What checking found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Every problem as `file:line: message`.
+    pub problems: Vec<String>,
+    /// Every scenario that plans, as `name: incremental` or `name: full: reason`.
+    pub modes: Vec<String>,
+}
+
+/// Prints one line per problem to stderr, then each scenario's mode and a summary to stdout; 0 when all is
+/// well, 1 otherwise.
 pub async fn run(queries: &Path) -> ExitCode {
-    let problems = problems(queries).await;
-    for p in &problems {
+    let report = check(queries).await;
+    for p in &report.problems {
         eprintln!("{p}");
     }
-    if problems.is_empty() {
+    for m in &report.modes {
+        println!("{m}");
+    }
+    if report.problems.is_empty() {
         println!("ok: {}", queries.display());
         ExitCode::SUCCESS
     } else {
-        println!("{} problem(s) in {}", problems.len(), queries.display());
+        println!("{} problem(s) in {}", report.problems.len(), queries.display());
         ExitCode::FAILURE
     }
 }
 
 /// Every problem as `file:line: message`.
 pub async fn problems(queries: &Path) -> Vec<String> {
+    check(queries).await.problems
+}
+
+pub async fn check(queries: &Path) -> Report {
+    let mut report = Report::default();
     let catalog = match Catalog::load(queries) {
         Ok(c) => c,
-        Err(e) => return vec![format!("{e}").replacen(": ", ":1: ", 1)],
+        Err(e) => {
+            report.problems.push(format!("{e}").replacen(": ", ":1: ", 1));
+            return report;
+        }
     };
-    let config = Config::default();
-    let store = Store::new(&catalog, config.seal_rows, config.seal_age);
-    let ctx = match engine::session(&config, &catalog, &store, &Arc::new(ScanStats::default())) {
-        Ok(ctx) => ctx,
-        Err(e) => return vec![format!("{}:1: {e}", queries.display())],
+    let config = Config {
+        queries: queries.to_path_buf(),
+        ..Config::default()
     };
-    let mut out = Vec::new();
+    let store = Arc::new(Store::new(&catalog, config.seal_rows, config.seal_age));
+    let engine = match Engine::new(&config, &catalog, store, Arc::new(Hub::new(1))) {
+        Ok(e) => e,
+        Err(e) => {
+            report.problems.push(format!("{}:1: {e}", queries.display()));
+            return report;
+        }
+    };
     for (path, parsed, _) in engine::read_dir(queries) {
         let path_text = path.display();
         match parsed {
-            Err(e) => out.push(format!("{path_text}:{}: {}", e.line, e.message)),
-            Ok(s) => {
-                if let Err(e) = engine::plan_columns(&ctx, &s.sql).await {
+            Err(e) => report.problems.push(format!("{path_text}:{}: {}", e.line, e.message)),
+            Ok(s) => match engine.plan(&s).await {
+                Ok(planned) => report.modes.push(match planned.prepared.mode {
+                    Mode::Incremental => format!("{}: incremental", s.name),
+                    Mode::Full => format!(
+                        "{}: full: {}",
+                        s.name,
+                        planned.prepared.full_reason.as_deref().unwrap_or("")
+                    ),
+                }),
+                Err(engine::EngineError::Sql(e)) => {
                     let line = e.line.map_or(s.sql_line, |l| s.sql_line + l - 1);
-                    out.push(format!("{path_text}:{line}: {}", e.message.replace('\n', " ")));
+                    report
+                        .problems
+                        .push(format!("{path_text}:{line}: {}", e.message.replace('\n', " ")));
                 }
-            }
+                Err(e) => report.problems.push(format!("{path_text}:{}: {e}", s.sql_line)),
+            },
         }
     }
-    out
+    engine.shutdown().await;
+    report
 }

@@ -95,6 +95,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// When the WAL is forced to disk (`always`, `interval`, `never`; see [`crate::wal`]).
     pub fsync: crate::wal::Fsync,
+    /// Cache the partial aggregates of sealed segments (`--no-incremental` evaluates everything in full).
+    pub incremental: bool,
+    /// Bytes the cached partial aggregates of all scenarios may hold together.
+    pub cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -112,6 +116,8 @@ impl Default for Config {
             tokens: Vec::new(),
             allowed_origins: Vec::new(),
             fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
+            incremental: true,
+            cache_bytes: 256 << 20,
         }
     }
 }

@@ -63,6 +63,10 @@ struct Common {
     /// 100 ms, the default), never (left to the OS). See docs/protocol.md, "WAL".
     #[arg(long, value_parser = ["always", "interval", "never"])]
     fsync: Option<String>,
+    /// Evaluate every scenario in full at every tick, without caching partial aggregates (for comparison,
+    /// and as an escape hatch). Also `[engine] incremental = false` in the configuration file.
+    #[arg(long)]
+    no_incremental: bool,
 }
 
 /// The configuration file: every field optional; command-line flags win.
@@ -82,6 +86,15 @@ struct FileConfig {
     tokens: Vec<ioc_stream::api::auth::TokenConfig>,
     #[serde(default)]
     allowed_origins: Vec<String>,
+    #[serde(default)]
+    engine: FileEngine,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEngine {
+    incremental: Option<bool>,
+    cache_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +164,8 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
             .unwrap_or(d.header_timeout);
         c.tokens = f.tokens;
         c.allowed_origins = f.allowed_origins;
+        c.incremental = f.engine.incremental.unwrap_or(c.incremental);
+        c.cache_bytes = f.engine.cache_bytes.unwrap_or(c.cache_bytes);
         fsync = fsync.or(f.wal.fsync);
         interval = f.wal.fsync_interval_ms.map(Duration::from_millis).unwrap_or(interval);
         if interval.is_zero() {
@@ -166,6 +181,9 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
     c.listen = common.listen.unwrap_or(c.listen);
     c.queries = common.queries.unwrap_or(c.queries);
     c.data_dir = common.data_dir.unwrap_or(c.data_dir);
+    if common.no_incremental {
+        c.incremental = false;
+    }
     Ok(c)
 }
 

@@ -76,10 +76,11 @@ impl Running {
         if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
             tracing::warn!("shutdown took longer than {SHUTDOWN_GRACE:?}; dropping what is left");
         }
-        // The HTTP server has answered every request it accepted: put all of it on disk.
+        // Nothing evaluates any more, and the HTTP server has answered every request it accepted: put all
+        // of it on disk.
+        self.state.engine.shutdown().await;
         let store = self.state.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.sync_all()).await;
-        self.state.engine.shutdown();
     }
 }
 
@@ -147,8 +148,8 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     });
     let hub = Arc::new(Hub::new(config.limits.topic_history));
     let engine = Engine::new(&config, &catalog, store.clone(), hub.clone())?;
-    if let Some((path, e)) = engine.load_dir().into_iter().next() {
-        engine.shutdown();
+    if let Some((path, e)) = engine.load_dir().await.into_iter().next() {
+        engine.shutdown().await;
         return Err(ServerError::Scenario {
             path: path.display().to_string(),
             line: e.line,
@@ -298,7 +299,11 @@ async fn retention(store: Arc<Store>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let dropped = store.maintain(chrono::Utc::now().timestamp_millis());
+        // Sealing, compaction and retention copy and free memory: off the async threads.
+        let s = store.clone();
+        let dropped = tokio::task::spawn_blocking(move || s.maintain(chrono::Utc::now().timestamp_millis()))
+            .await
+            .unwrap_or(0);
         if dropped > 0 {
             metrics::counter!("ioc_store_rows_expired_total").increment(dropped as u64);
         }

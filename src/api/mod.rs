@@ -127,12 +127,25 @@ async fn metrics(
         metrics::gauge!("ioc_scenario_rows_scanned", "scenario" => name.clone()).set(sc.rows_scanned as f64);
         metrics::gauge!("ioc_scenario_segments_skipped", "scenario" => name.clone()).set(sc.segments_skipped as f64);
         metrics::gauge!("ioc_scenario_result_rows", "scenario" => name.clone()).set(sc.result_rows as f64);
+        metrics::gauge!("ioc_scenario_segments_cached", "scenario" => name.clone()).set(sc.segments_cached as f64);
+        metrics::gauge!("ioc_scenario_cache_bytes", "scenario" => name.clone()).set(sc.cache_bytes as f64);
+        let incremental = sc.mode == Some(crate::engine::Mode::Incremental);
+        metrics::gauge!("ioc_scenario_incremental", "scenario" => name.clone()).set(if incremental {
+            1.0
+        } else {
+            0.0
+        });
         metrics::gauge!("ioc_scenario_up", "scenario" => name).set(if sc.status == "ok" { 1.0 } else { 0.0 });
     }
-    let scan = &state.engine.scan_stats;
-    metrics::counter!("ioc_scan_segments_scanned_total").absolute(scan.segments_scanned.load(Ordering::Relaxed));
-    metrics::counter!("ioc_scan_segments_skipped_total").absolute(scan.segments_skipped.load(Ordering::Relaxed));
-    metrics::counter!("ioc_scan_rows_total").absolute(scan.rows_scanned.load(Ordering::Relaxed));
+    let scan = state.engine.scan_totals();
+    metrics::counter!("ioc_scan_segments_scanned_total").absolute(scan.segments_scanned);
+    metrics::counter!("ioc_scan_segments_skipped_total").absolute(scan.segments_skipped);
+    metrics::counter!("ioc_scan_rows_total").absolute(scan.rows_scanned);
+    let cache = state.engine.cache_usage();
+    metrics::gauge!("ioc_engine_cache_bytes").set(cache.used_bytes as f64);
+    metrics::gauge!("ioc_engine_cache_limit_bytes").set(cache.limit_bytes as f64);
+    metrics::gauge!("ioc_engine_cache_entries").set(cache.entries as f64);
+    metrics::counter!("ioc_engine_cache_refused_total").absolute(cache.refused);
     let fan = &state.hub.stats;
     metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued.load(Ordering::Relaxed));
     metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued.load(Ordering::Relaxed));

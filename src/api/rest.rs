@@ -14,7 +14,6 @@ use super::error::ApiError;
 use super::AppState;
 use crate::catalog::ColumnDef;
 use crate::engine::alerts::AlertEvent;
-use crate::engine::scenario;
 use crate::engine::{AlertDef, ResultBody, Scenario, ScenarioInfo, Trigger};
 use crate::ingest::{Accepted, Format, IngestError};
 use crate::values::{ColumnInfo, Row};
@@ -237,16 +236,13 @@ pub async fn query(
     let limit = request.limit.unwrap_or(QUERY_DEFAULT_LIMIT).min(QUERY_MAX_LIMIT);
     let out = state
         .engine
-        .query_once(request.sql, limit + 1)
+        .query_once(request.sql, limit)
         .await
         .map_err(ApiError::from)?;
-    let truncated = out.rows.len() > limit;
-    let mut rows = out.rows;
-    rows.truncate(limit);
     Ok(Json(QueryResponse {
         columns: out.columns,
-        rows,
-        truncated,
+        rows: out.rows,
+        truncated: out.truncated,
     })
     .into_response())
 }
@@ -268,39 +264,23 @@ pub struct ScenarioBody {
 
 impl ScenarioBody {
     fn into_scenario(self, name: String) -> Result<Scenario, ApiError> {
-        if !crate::catalog::valid_name(&name) {
-            return Err(ApiError::bad_request(
-                "a scenario name is lower-case letters, digits and `_`, starting with a letter (at most 64)",
-            ));
-        }
-        let every =
-            std::time::Duration::from_millis(self.every_ms.unwrap_or(scenario::DEFAULT_EVERY.as_millis() as u64));
-        if !(scenario::MIN_EVERY..=scenario::MAX_EVERY).contains(&every) {
-            return Err(ApiError::bad_request("every_ms must be from 100 to 3600000"));
-        }
-        let view = self.view.unwrap_or_else(|| "table".into());
-        if !scenario::VIEWS.contains(&view.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "view must be one of {}",
-                scenario::VIEWS.join(", ")
-            )));
-        }
-        let title = self.title.unwrap_or_else(|| name.clone());
-        if title.len() > 200 || self.sql.len() > scenario::MAX_SQL_BYTES {
-            return Err(ApiError::bad_request(
-                "the title (200 bytes) or the SQL (64 KiB) is too long",
-            ));
-        }
-        Ok(Scenario {
-            title,
+        let trigger = self.on.unwrap_or(Trigger::Interval);
+        let every = self
+            .every_ms
+            .map(std::time::Duration::from_millis)
+            .unwrap_or_else(|| trigger.default_every());
+        let def = Scenario {
+            title: self.title.unwrap_or_else(|| name.clone()),
             every,
-            trigger: self.on.unwrap_or(Trigger::Interval),
+            trigger,
             key: self.key.unwrap_or_default(),
-            view,
+            view: self.view.unwrap_or_else(|| "table".into()),
             alert: self.alert,
             sql: self.sql.trim().to_string(),
             ..Scenario::named(&name)
-        })
+        };
+        def.check().map_err(ApiError::bad_request)?;
+        Ok(def)
     }
 }
 
@@ -336,23 +316,16 @@ pub async fn delete_scenario(
     }
 }
 
-#[derive(Serialize)]
-pub struct Validated {
-    ok: bool,
-    columns: Vec<ColumnInfo>,
-}
-
 pub async fn validate(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     body: axum::body::Bytes,
-) -> Result<Json<Validated>, ApiError> {
+) -> Result<Json<crate::engine::Validated>, ApiError> {
     caller.require(Need::Analyse)?;
     let mut body = parse_body::<ScenarioBody>(&body)?;
     let name = body.name.take().unwrap_or_else(|| "draft".into());
     let def = body.into_scenario(name)?;
-    let columns = state.engine.validate(&def).await?;
-    Ok(Json(Validated { ok: true, columns }))
+    Ok(Json(state.engine.validate(&def).await?))
 }
 
 #[derive(Deserialize)]
@@ -374,7 +347,7 @@ pub async fn alerts(
                 .with_timezone(&chrono::Utc),
         ),
     };
-    Ok(Json(state.engine.alerts.since(since, caller.rows.as_deref())))
+    Ok(Json(state.engine.alerts().since(since, caller.rows.as_deref())))
 }
 
 #[derive(Deserialize)]
@@ -393,7 +366,7 @@ pub async fn ack_alert(
     let body = parse_body::<AckBody>(&body)?;
     state
         .engine
-        .alerts
+        .alerts()
         .ack(&body.scenario, &body.key, &caller.name, caller.rows.as_deref())
         .map(Json)
         .ok_or_else(|| {

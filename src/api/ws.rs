@@ -162,7 +162,7 @@ fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Ha
                 let topic = state.hub.topic(&scenario);
                 topic.unsubscribe(client.id);
                 // Those firing now first, then every transition.
-                for frame in state.engine.alerts.firing_frames(caller.rows.as_deref()) {
+                for frame in state.engine.alerts().firing_frames(caller.rows.as_deref()) {
                     client.try_send(frame);
                 }
                 topic.subscribe(client, caller.rows.as_deref().cloned(), None);

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::DFSchema;
-use datafusion::prelude::SessionContext;
+use datafusion::physical_expr::PhysicalExpr;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
@@ -75,21 +74,16 @@ impl AlertEvent {
     }
 }
 
-/// Which rows of `batches` meet `alert.when`, in row order.
-pub fn matching(ctx: &SessionContext, alert: &AlertDef, batches: &[RecordBatch]) -> Result<Vec<bool>, String> {
-    let Some(first) = batches.first() else {
-        return Ok(Vec::new());
-    };
-    let schema = DFSchema::try_from(first.schema().as_ref().clone()).map_err(|e| e.to_string())?;
-    let expr = ctx
-        .parse_sql_expr(&alert.when, &schema)
-        .map_err(|e| format!("alert condition: {e}"))?;
-    let physical = ctx
-        .create_physical_expr(expr, &schema)
-        .map_err(|e| format!("alert condition: {e}"))?;
+/// Which rows of `batches` meet `condition` (an alert's `when`, planned over the result's columns), in
+/// row order.
+pub fn matching(
+    condition: &Arc<dyn PhysicalExpr>,
+    alert: &AlertDef,
+    batches: &[RecordBatch],
+) -> Result<Vec<bool>, String> {
     let mut out = Vec::new();
     for b in batches {
-        let value = physical.evaluate(b).map_err(|e| format!("alert condition: {e}"))?;
+        let value = condition.evaluate(b).map_err(|e| format!("alert condition: {e}"))?;
         let array = value.into_array(b.num_rows()).map_err(|e| e.to_string())?;
         let Some(bools) = array.as_boolean_opt() else {
             return Err(format!("alert condition `{}` is not true/false", alert.when));

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! The header is the run of comment lines before the first line of SQL. Known names: `title`, `every`
-//! (100ms to 1h, default 2s), `on` (`change`: evaluate when an input stream received data instead of on
-//! the interval), `key` (comma-separated result columns that identify a row; without it, every change is
+//! (100ms to 1h, default 2s), `on` (`change`: evaluate as soon as an input stream receives data, with
+//! `every` as the least time between two evaluations: 10ms to 1h, default 25ms), `key` (comma-separated result columns that identify a row; without it, every change is
 //! sent as a whole snapshot), `view` (how screens draw it: `kpi`, `ranking`, `timeseries`, `table`;
 //! default `table`), `alert` (`<condition over result columns> AS <info|warning|critical>`). Other
 //! comment lines are comments. The name is the file stem.
@@ -25,6 +25,11 @@ use crate::catalog::{parse_duration, valid_name};
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(2);
 pub const MIN_EVERY: Duration = Duration::from_millis(100);
 pub const MAX_EVERY: Duration = Duration::from_secs(3600);
+/// For `on: change`: the least time between two evaluations, by default and at least.
+pub const CHANGE_EVERY: Duration = Duration::from_millis(25);
+pub const MIN_CHANGE_EVERY: Duration = Duration::from_millis(10);
+/// Longest title, in bytes.
+pub const MAX_TITLE_BYTES: usize = 200;
 /// Longest SQL text accepted, in bytes.
 pub const MAX_SQL_BYTES: usize = 64 << 10;
 pub const VIEWS: [&str; 4] = ["kpi", "ranking", "timeseries", "table"];
@@ -36,8 +41,26 @@ pub const SEVERITIES: [&str; 3] = ["info", "warning", "critical"];
 pub enum Trigger {
     /// Every `every`.
     Interval,
-    /// When a stream it reads received data (checked every `every`, so `every` is the debounce).
+    /// As soon as a stream it reads receives data, at most once per `every`; bursts are coalesced.
     Change,
+}
+
+impl Trigger {
+    /// `every` when none is given.
+    pub fn default_every(self) -> Duration {
+        match self {
+            Trigger::Interval => DEFAULT_EVERY,
+            Trigger::Change => CHANGE_EVERY,
+        }
+    }
+
+    /// The shortest `every` allowed.
+    pub fn min_every(self) -> Duration {
+        match self {
+            Trigger::Interval => MIN_EVERY,
+            Trigger::Change => MIN_CHANGE_EVERY,
+        }
+    }
 }
 
 /// `-- alert: overdue >= 20 AS warning`.
@@ -115,6 +138,51 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// The rules every definition follows, from a file or from the API: a valid name, `every` within the
+    /// trigger's range, a known view, key columns that are names, a title and SQL within their limits, and
+    /// an alert with a condition and a known severity. (Whether the SQL plans is the engine's check.)
+    pub fn check(&self) -> Result<(), String> {
+        if !valid_name(&self.name) {
+            return Err(
+                "a scenario name is lower-case letters, digits and `_`, starting with a letter (at most 64)".into(),
+            );
+        }
+        let (lo, hi) = (self.trigger.min_every(), MAX_EVERY);
+        if !(lo..=hi).contains(&self.every) {
+            return Err(format!(
+                "every must be from {} ms to {} ms{}",
+                lo.as_millis(),
+                hi.as_millis(),
+                if self.trigger == Trigger::Change {
+                    " for an on-change scenario"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if !VIEWS.contains(&self.view.as_str()) {
+            return Err(format!("view `{}` is not one of {}", self.view, VIEWS.join(", ")));
+        }
+        if let Some(k) = self.key.iter().find(|k| !valid_name(k)) {
+            return Err(format!("key: `{k}` is not a column name"));
+        }
+        if self.title.len() > MAX_TITLE_BYTES {
+            return Err(format!("the title is longer than {MAX_TITLE_BYTES} bytes"));
+        }
+        if self.sql.len() > MAX_SQL_BYTES {
+            return Err(format!("the SQL is longer than {MAX_SQL_BYTES} bytes"));
+        }
+        if self.sql.trim().is_empty() {
+            return Err("the scenario has no SQL".into());
+        }
+        if let Some(alert) = &self.alert {
+            alert.check()?;
+        }
+        Ok(())
+    }
+}
+
 /// A problem with a scenario file, at a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}: {message}")]
@@ -142,6 +210,7 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         return Err(err(1, format!("the scenario is longer than {MAX_SQL_BYTES} bytes")));
     }
     let mut s = Scenario::named(name);
+    let mut every = None;
     let mut sql_start = None;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim();
@@ -159,9 +228,10 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         match field.trim() {
             "title" => s.title = value.to_string(),
             "every" => {
-                s.every = parse_duration(value)
-                    .filter(|d| (MIN_EVERY..=MAX_EVERY).contains(d))
-                    .ok_or_else(|| err(i + 1, format!("every: `{value}` is not a duration from 100ms to 1h")))?
+                let d = parse_duration(value)
+                    .filter(|d| (MIN_CHANGE_EVERY..=MAX_EVERY).contains(d))
+                    .ok_or_else(|| err(i + 1, format!("every: `{value}` is not a duration from 10ms to 1h")))?;
+                every = Some((d, i + 1));
             }
             "key" => {
                 s.key = value
@@ -191,9 +261,19 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let Some(start) = sql_start else {
         return Err(err(1, "the file has no SQL"));
     };
-    if let Some(k) = s.key.iter().find(|k| !valid_name(k)) {
-        return Err(err(1, format!("key: `{k}` is not a column name")));
-    }
+    s.every = match every {
+        Some((d, line)) if d < s.trigger.min_every() => {
+            return Err(err(
+                line,
+                format!(
+                    "every: below {} ms, which only an on-change scenario may use",
+                    MIN_EVERY.as_millis()
+                ),
+            ))
+        }
+        Some((d, _)) => d,
+        None => s.trigger.default_every(),
+    };
     s.sql_line = start + 1;
     s.sql = text
         .lines()
@@ -202,6 +282,7 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         .join("\n")
         .trim()
         .to_string();
+    s.check().map_err(|m| err(1, m))?;
     Ok(s)
 }
 
@@ -280,5 +361,15 @@ mod tests {
         assert_eq!(parse("x", "\n-- view: pie\nSELECT 1").unwrap_err().line, 2);
         assert!(parse("x", "-- title: nothing").is_err());
         assert!(parse("Bad-Name", "SELECT 1").is_err());
+    }
+
+    #[test]
+    fn on_change_scenarios_default_to_a_short_gap() {
+        let s = parse("x", "-- on: change\nSELECT 1").unwrap();
+        assert_eq!(s.every, CHANGE_EVERY);
+        let s = parse("x", "-- every: 10ms\n-- on: change\nSELECT 1").unwrap();
+        assert_eq!(s.every, Duration::from_millis(10));
+        assert_eq!(parse("x", "SELECT 1").unwrap().every, DEFAULT_EVERY);
+        assert_eq!(parse("x", "-- every: 50ms\nSELECT 1").unwrap_err().line, 1);
     }
 }

@@ -1,11 +1,12 @@
 //! In-memory Arrow storage per stream: immutable sealed segments plus one open segment.
 //!
 //! Every segment knows the min/max of its event-time column, so a query with a time filter reads only the
-//! segments that can hold matching rows ([`table::StreamTable`]). The open segment is sealed (its batches
-//! concatenated into one) when it reaches a row count or an age. Retention drops whole sealed segments whose
-//! newest event is older than the stream's retention. A reader takes a [`Snapshot`]: a list of `Arc`s,
-//! cheap to take and unaffected by later appends. This module does not decode or validate: it is given
-//! batches that already match the stream's schema.
+//! segments that can hold matching rows ([`scan::StreamScanExec`]). The open segment is sealed (its batches
+//! concatenated into one) when it reaches a row count or an age; runs of small sealed segments are
+//! compacted into larger ones ([`compact`]). Retention drops whole sealed segments whose newest event is
+//! older than the stream's retention. A reader takes a [`Snapshot`]: a list of `Arc`s, cheap to take and
+//! unaffected by later appends. This module does not decode or validate: it is given batches that already
+//! match the stream's schema.
 //!
 //! Memory is bounded: a stream and the whole store each have a cap on the bytes their Arrow arrays hold.
 //! An append that would pass a cap is refused ([`StoreFull`]) and ingest answers 429; retention frees room.
@@ -13,13 +14,19 @@
 //! [`StreamStore::ingest`] is the one way events come in: under the stream's writer lock it drops events
 //! whose id is already stored ([`ids`]), checks the caps, appends the batch to the WAL ([`crate::wal`]),
 //! and only then makes it visible to readers. A failure at any step leaves nothing behind. On start,
-//! [`Store::open`] replays the WAL through the same path (without writing it again).
+//! [`Store::open`] replays the WAL through the same path (without writing it again). Every append bumps the
+//! stream's version, which [`StreamStore::changes`] lets a scenario wait on.
 
+pub mod compact;
 pub mod ids;
+pub mod scan;
+pub mod segment;
 pub mod table;
+pub mod time;
+pub mod view;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,44 +36,12 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMillisecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use parking_lot::{Mutex, RwLock};
+use tokio::sync::watch;
 
 use crate::catalog::{Catalog, StreamDef};
 use crate::wal::{self, ReplayStats, StreamWal, WalConfig};
-
-/// Batches with the min/max event time (epoch ms) of their rows.
-#[derive(Debug, Clone)]
-pub struct Segment {
-    pub batches: Vec<RecordBatch>,
-    pub min_ms: i64,
-    pub max_ms: i64,
-    pub rows: usize,
-    pub bytes: usize,
-}
-
-impl Segment {
-    fn empty() -> Segment {
-        Segment {
-            batches: Vec::new(),
-            min_ms: i64::MAX,
-            max_ms: i64::MIN,
-            rows: 0,
-            bytes: 0,
-        }
-    }
-
-    fn push(&mut self, batch: RecordBatch, min_ms: i64, max_ms: i64) {
-        self.min_ms = self.min_ms.min(min_ms);
-        self.max_ms = self.max_ms.max(max_ms);
-        self.rows += batch.num_rows();
-        self.bytes += batch.get_array_memory_size();
-        self.batches.push(batch);
-    }
-
-    /// Whether the segment may hold a row with event time in `[lo_ms, hi_ms]` (inclusive).
-    pub fn overlaps(&self, lo_ms: i64, hi_ms: i64) -> bool {
-        self.rows > 0 && self.max_ms >= lo_ms && self.min_ms <= hi_ms
-    }
-}
+pub use segment::{Part, Segment};
+pub use view::{ReadView, Snapshot};
 
 #[derive(Debug)]
 struct Segments {
@@ -74,20 +49,6 @@ struct Segments {
     open: Segment,
     opened_at: Instant,
     max_event_ms: Option<i64>,
-}
-
-/// What a reader sees of a stream at one moment.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub sealed: Vec<Arc<Segment>>,
-    /// The open segment as it was (cloning batches clones `Arc`s, not data).
-    pub open: Option<Arc<Segment>>,
-}
-
-impl Snapshot {
-    pub fn segments(&self) -> impl Iterator<Item = &Arc<Segment>> {
-        self.sealed.iter().chain(self.open.iter())
-    }
 }
 
 /// Rows and bytes held, for `/api/v1/streams` and `/metrics`.
@@ -157,8 +118,8 @@ pub struct StreamStore {
     caps: Caps,
     seal_rows: usize,
     seal_age: Duration,
-    /// Bumped on every append: lets a scenario tell whether its inputs changed.
-    version: AtomicU64,
+    /// Bumped on every append: lets a scenario tell whether its inputs changed, and wait for a change.
+    version: watch::Sender<u64>,
     /// Taken by writers (ingest, retention) before `segments`; readers never take it.
     writer: Mutex<Writer>,
 }
@@ -188,7 +149,7 @@ impl StreamStore {
             }),
             seal_rows: seal_rows.max(1),
             seal_age,
-            version: AtomicU64::new(0),
+            version: watch::Sender::new(0),
             writer: Mutex::new(Writer::default()),
         }
     }
@@ -313,7 +274,7 @@ impl StreamStore {
         }
         self.account(&s);
         drop(s);
-        self.version.fetch_add(1, Ordering::Release);
+        self.version.send_modify(|v| *v += 1);
     }
 
     /// Brings the byte counters in line with what the segments hold (called under the write lock).
@@ -332,6 +293,7 @@ impl StreamStore {
         Snapshot {
             sealed: s.sealed.clone(),
             open: (s.open.rows > 0).then(|| Arc::new(s.open.clone())),
+            max_event_ms: s.max_event_ms,
         }
     }
 
@@ -355,7 +317,12 @@ impl StreamStore {
     }
 
     pub fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
+        *self.version.borrow()
+    }
+
+    /// A receiver that wakes when the stream receives data (its value is the stream's version).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
     }
 
     /// Seals an open segment that is older than the seal age and drops sealed segments whose newest event
@@ -392,7 +359,42 @@ impl StreamStore {
                 metrics::counter!("ioc_wal_files_deleted_total").increment(deleted as u64);
             }
         }
+        drop(w);
+        let merged = self.compact();
+        if merged > 0 {
+            metrics::counter!("ioc_store_compactions_total").increment(merged as u64);
+        }
         dropped
+    }
+
+    /// Merges runs of small sealed segments into larger ones ([`compact`]). The copy is made outside the
+    /// locks; the swap checks that the run is still there. Readers keep the segments they hold. Returns
+    /// the segments made.
+    pub fn compact(&self) -> usize {
+        let runs: Vec<Vec<Arc<Segment>>> = {
+            let s = self.segments.read();
+            compact::plan(&s.sealed, self.seal_rows)
+                .into_iter()
+                .map(|r| s.sealed[r].to_vec())
+                .collect()
+        };
+        let mut made = 0;
+        for run in runs {
+            let parts: Vec<&Segment> = run.iter().map(|g| g.as_ref()).collect();
+            let merged = Arc::new(Segment::compacted(&parts));
+            let mut s = self.segments.write();
+            let Some(at) = s.sealed.iter().position(|g| g.id == run[0].id) else {
+                continue;
+            };
+            let end = at + run.len();
+            if end > s.sealed.len() || !s.sealed[at..end].iter().zip(&run).all(|(a, b)| a.id == b.id) {
+                continue;
+            }
+            s.sealed.splice(at..end, [merged]);
+            self.account(&s);
+            made += 1;
+        }
+        made
     }
 
     /// A handle to the WAL file written since the last sync, to sync outside the lock (`interval`).
@@ -475,18 +477,9 @@ pub fn adapt(def: &StreamDef, batch: RecordBatch) -> Result<RecordBatch, String>
 fn seal(s: &mut Segments) {
     let open = std::mem::replace(&mut s.open, Segment::empty());
     s.opened_at = Instant::now();
-    if open.rows == 0 {
-        return;
+    if open.rows > 0 {
+        s.sealed.push(Arc::new(open.sealed()));
     }
-    let schema = open.batches[0].schema();
-    // One batch per segment: scans touch fewer, larger arrays. Concatenating batches of one schema
-    // cannot fail; keep the parts if it somehow does.
-    let batches = match datafusion::arrow::compute::concat_batches(&schema, &open.batches) {
-        Ok(b) => vec![b],
-        Err(_) => open.batches,
-    };
-    let bytes = batches.iter().map(|b| b.get_array_memory_size()).sum();
-    s.sealed.push(Arc::new(Segment { batches, bytes, ..open }));
 }
 
 /// Min and max of the event-time column (non-null, timestamp ms).
@@ -643,23 +636,47 @@ columns = [{ name = "t", type = "timestamp_ms" }, { name = "v", type = "int64" }
 
     #[test]
     fn refuses_appends_past_its_caps_and_retention_frees_room() {
-        let one = batch(&[1]).get_array_memory_size();
+        // Batches large enough to stay whole in the open segment.
+        let big = |t: i64| batch(&[t; 20_000]);
+        let one = big(1).get_array_memory_size();
         let total = Arc::new(AtomicUsize::new(0));
         let caps = Caps {
             stream_bytes: 3 * one,
             total_bytes: usize::MAX,
         };
-        let s = StreamStore::with_caps(def(), 100, Duration::ZERO, caps, total.clone());
+        let s = StreamStore::with_caps(def(), 100_000, Duration::ZERO, caps, total.clone());
         for t in [1, 2, 3] {
-            s.append(batch(&[t])).unwrap();
+            s.append(big(t)).unwrap();
         }
-        let full = s.append(batch(&[4])).unwrap_err();
+        let full = s.append(big(4)).unwrap_err();
         assert!(full.what.contains("stream `s`"), "{full}");
-        assert_eq!(s.stats().rows, 3);
+        assert_eq!(s.stats().rows, 60_000);
         assert_eq!(total.load(Ordering::Acquire), s.stats().bytes);
         s.maintain(10 * 3_600_000); // seals (age 0) and drops everything past retention
         assert_eq!(total.load(Ordering::Acquire), 0);
         s.append(batch(&[36_000_000])).unwrap();
+    }
+
+    #[test]
+    fn small_sealed_segments_are_compacted_and_remember_their_parts() {
+        let s = StreamStore::new(def(), 100, Duration::ZERO);
+        let mut ids = Vec::new();
+        for t in 0..8 {
+            s.append(batch(&[t * 10, t * 10 + 1])).unwrap();
+            // Seal each append on its own (age 0), without compacting yet: seven small segments wait.
+            let mut g = s.segments.write();
+            seal(&mut g);
+            ids.push(g.sealed.last().unwrap().id);
+        }
+        assert_eq!(s.compact(), 1);
+        let snap = s.snapshot();
+        assert_eq!(snap.sealed.len(), 1);
+        assert_eq!(snap.sealed[0].parts.iter().map(|p| p.id).collect::<Vec<_>>(), ids);
+        assert_eq!(
+            (snap.sealed[0].rows, snap.sealed[0].min_ms, snap.sealed[0].max_ms),
+            (16, 0, 71)
+        );
+        assert_eq!(s.stats().rows, 16);
     }
 
     #[test]

@@ -1,0 +1,304 @@
+//! The cached partial aggregate: stands where DataFusion's partial `AggregateExec` stood, and produces the
+//! same partial states while reading only what changed.
+//!
+//! At each run it sorts the stream's segments (from the evaluation's [`ReadView`]) by what the scenario's
+//! moving time bounds make of them:
+//! - a sealed segment the bounds cover entirely: its partial states do not depend on `now()`, so they
+//!   come from the [`PartialCache`], computed once (by running the partial aggregate over that segment
+//!   alone) or, for a compacted segment, combined from its parts' states (`AggregateMode::PartialReduce`),
+//!   reading only the parts that were not cached;
+//! - a segment the bounds rule out entirely: skipped;
+//! - the open segment and segments the bounds cut: read again, in one run of the partial aggregate.
+//!
+//! The final aggregate above merges all of it (`merge_batch`), exactly as it merges the partial states of
+//! several partitions. Entries of segments no longer covered are dropped after each run. This node only
+//! computes; which aggregates may be cached is decided in [`super::analysis`].
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{internal_datafusion_err, Result};
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::memory::MemoryStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    collect, ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    ReplaceChildrenOptions, SendableRecordBatchStream,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use super::cache::PartialCache;
+use crate::store::table::ScanStats;
+use crate::store::time::{coverage, Coverage, TimeBound};
+use crate::store::{ReadView, Segment};
+
+/// A partial aggregate over one stream whose sealed segments' states are cached between runs.
+#[derive(Debug)]
+pub struct IncrementalAggExec {
+    /// DataFusion's `AggregateExec` in `Partial` mode, over a input that reads the stream once.
+    partial: Arc<dyn ExecutionPlan>,
+    stream: String,
+    /// The conjuncts on the stream's event time that move with the clock.
+    bounds: Vec<TimeBound>,
+    cache: Arc<PartialCache>,
+    /// Segments whose states are computed at the same time on a cache miss.
+    parallelism: usize,
+    props: Arc<PlanProperties>,
+}
+
+impl IncrementalAggExec {
+    pub fn new(
+        partial: Arc<dyn ExecutionPlan>,
+        stream: String,
+        bounds: Vec<TimeBound>,
+        cache: Arc<PartialCache>,
+        parallelism: usize,
+    ) -> IncrementalAggExec {
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(partial.schema()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        IncrementalAggExec {
+            partial,
+            stream,
+            bounds,
+            cache,
+            parallelism: parallelism.max(1),
+            props: Arc::new(props),
+        }
+    }
+
+    fn with_partial(&self, partial: Arc<dyn ExecutionPlan>) -> IncrementalAggExec {
+        IncrementalAggExec {
+            partial,
+            stream: self.stream.clone(),
+            bounds: self.bounds.clone(),
+            cache: self.cache.clone(),
+            parallelism: self.parallelism,
+            props: self.props.clone(),
+        }
+    }
+
+    /// The partial states of the whole stream as the evaluation sees it.
+    async fn states(self: Arc<Self>, context: Arc<TaskContext>) -> Result<Vec<RecordBatch>> {
+        let view = context
+            .session_config()
+            .get_extension::<ReadView>()
+            .ok_or_else(|| internal_datafusion_err!("a cached aggregate runs only inside an evaluation"))?;
+        let snapshot = view.get(&self.stream).cloned().unwrap_or_default();
+        let segments: Vec<&Arc<Segment>> = snapshot.segments().collect();
+        let ranges: Vec<(i64, i64)> = segments.iter().map(|s| (s.min_ms, s.max_ms)).collect();
+        let covered = coverage(&self.bounds, &ranges)?;
+        let sealed = snapshot.sealed.len();
+
+        let mut states_out = Vec::new();
+        let mut keep = HashSet::new();
+        let mut missing: Vec<Arc<Segment>> = Vec::new();
+        let mut fresh: Vec<Arc<Segment>> = Vec::new();
+        let (mut hits, mut skipped, mut combined) = (0u64, 0u64, 0u64);
+        for (i, (seg, c)) in segments.iter().zip(covered).enumerate() {
+            match c {
+                Coverage::None => skipped += 1,
+                Coverage::All if i < sealed => {
+                    keep.insert(seg.id);
+                    match self.cache.get(seg.id) {
+                        Some(state) => {
+                            hits += 1;
+                            states_out.push(state);
+                        }
+                        None => missing.push(Arc::clone(seg)),
+                    }
+                }
+                _ => fresh.push(Arc::clone(seg)),
+            }
+        }
+
+        // A compacted segment some of whose parts are cached: their states, combined with those of the
+        // other parts (read from the segment's slices).
+        let mut compute = Vec::new();
+        for seg in missing {
+            let known: Vec<Option<RecordBatch>> = seg.parts.iter().map(|p| self.cache.get(p.id)).collect();
+            let unknown: Option<Vec<Arc<Segment>>> = known
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.is_none())
+                .map(|(i, _)| seg.part(i).map(Arc::new))
+                .collect();
+            match unknown {
+                Some(unknown) if known.iter().any(Option::is_some) => {
+                    let mut states: Vec<RecordBatch> = known.into_iter().flatten().collect();
+                    if !unknown.is_empty() {
+                        states.extend(self.run_partial(&view, &context, unknown).await?);
+                    }
+                    let state = self.reduce(states, &context).await?;
+                    self.cache.insert(seg.id, state.clone());
+                    combined += 1;
+                    states_out.push(state);
+                }
+                _ => compute.push(seg),
+            }
+        }
+        // The others: the partial aggregate over each segment alone, a few at a time.
+        let mut computed = futures::stream::iter(compute.into_iter().map(|seg| {
+            let this = Arc::clone(&self);
+            let (view, context) = (Arc::clone(&view), Arc::clone(&context));
+            async move {
+                let batches = this.run_partial(&view, &context, vec![Arc::clone(&seg)]).await?;
+                let state = concat_batches(&this.schema(), &batches)?;
+                Ok::<_, datafusion::error::DataFusionError>((seg.id, state))
+            }
+        }))
+        .buffer_unordered(self.parallelism);
+        while let Some((id, state)) = computed.try_next().await? {
+            if !self.cache.insert(id, state.clone()) {
+                metrics::counter!("ioc_engine_cache_refused_total").increment(1);
+            }
+            metrics::counter!("ioc_engine_cache_misses_total").increment(1);
+            states_out.push(state);
+        }
+        drop(computed);
+        // The open segment and the segments the bounds cut: read as they are now.
+        if !fresh.is_empty() {
+            states_out.extend(self.run_partial(&view, &context, fresh).await?);
+        }
+        self.cache.retain(&keep);
+        metrics::counter!("ioc_engine_cache_hits_total").increment(hits);
+        if let Some(stats) = context.session_config().get_extension::<ScanStats>() {
+            stats.segments_cached.fetch_add(hits + combined, Ordering::Relaxed);
+            stats.segments_combined.fetch_add(combined, Ordering::Relaxed);
+            stats.segments_skipped.fetch_add(skipped, Ordering::Relaxed);
+        }
+        Ok(states_out)
+    }
+
+    /// Runs the partial aggregate over `segments` of the stream only (the other streams as in `view`).
+    async fn run_partial(
+        &self,
+        view: &ReadView,
+        context: &TaskContext,
+        segments: Vec<Arc<Segment>>,
+    ) -> Result<Vec<RecordBatch>> {
+        let config = context
+            .session_config()
+            .clone()
+            .with_extension(Arc::new(view.only(&self.stream, segments)));
+        let task = TaskContext::new(
+            context.task_id(),
+            context.session_id(),
+            config,
+            context.scalar_functions().clone(),
+            context.higher_order_functions().clone(),
+            context.aggregate_functions().clone(),
+            context.window_functions().clone(),
+            context.runtime_env(),
+        );
+        collect(fresh_state(Arc::clone(&self.partial))?, Arc::new(task)).await
+    }
+
+    /// Combines partial states into one partial state, as DataFusion's final aggregate would merge them
+    /// but without finishing them.
+    async fn reduce(&self, parts: Vec<RecordBatch>, context: &Arc<TaskContext>) -> Result<RecordBatch> {
+        let partial = self
+            .partial
+            .downcast_ref::<AggregateExec>()
+            .ok_or_else(|| internal_datafusion_err!("a cached aggregate wraps a partial aggregate"))?;
+        let schema = self.schema();
+        let input =
+            datafusion::datasource::memory::MemorySourceConfig::try_new_exec(&[parts], Arc::clone(&schema), None)?;
+        let reduce = AggregateExec::try_new(
+            AggregateMode::PartialReduce,
+            partial.group_expr().as_final(),
+            partial.aggr_expr().to_vec(),
+            partial.filter_expr().to_vec(),
+            input,
+            partial.input_schema(),
+        )?;
+        let batches = collect(Arc::new(reduce), Arc::clone(context)).await?;
+        Ok(concat_batches(&schema, &batches)?)
+    }
+}
+
+/// A copy of `plan` whose operators hold no state from an earlier run (a hash join's build side, dynamic
+/// filters): a plan kept between evaluations is run through this every time.
+pub fn fresh_state(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| Ok(Transformed::yes(node.reset_state()?)))
+        .map(|t| t.data)
+}
+
+impl DisplayAs for IncrementalAggExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "IncrementalAggExec: stream={}, moving_bounds={}, cached_segments={}",
+            self.stream,
+            self.bounds.len(),
+            self.cache.len()
+        )
+    }
+}
+
+impl ExecutionPlan for IncrementalAggExec {
+    fn name(&self) -> &'static str {
+        "IncrementalAggExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.partial]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.len() != 1 {
+            return Err(internal_datafusion_err!("IncrementalAggExec has one child"));
+        }
+        Ok(Arc::new(self.with_partial(children.swap_remove(0))))
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(internal_datafusion_err!("IncrementalAggExec has one partition"));
+        }
+        let this = Arc::new(self.with_partial(Arc::clone(&self.partial)));
+        let schema: SchemaRef = self.schema();
+        let stream = futures::stream::once(Arc::clone(&this).states(context))
+            .map_ok({
+                let schema = Arc::clone(&schema);
+                move |batches| {
+                    MemoryStream::try_new(batches, Arc::clone(&schema), None)
+                        .map(|s| s.boxed())
+                        .unwrap_or_else(|e| futures::stream::once(async move { Err(e) }).boxed())
+                }
+            })
+            .try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
