@@ -4,7 +4,8 @@
 //! recent attempt to write under `DATA_DIR/wal`, whichever came last: an ingest's append (recorded by
 //! [`crate::wal`]) or the probe ([`probe_wal`]) that every few seconds recreates the WAL folder when it
 //! is missing (the data directory was deleted) and writes and removes a small file in it (a full disk, a
-//! read-only or unwritable folder fail it). The last failure stays visible after a recovery.
+//! read-only or unwritable folder fail it). The last failure stays visible after a recovery, and so does
+//! what was mended (a WAL folder or file deleted under the server).
 //!
 //! This module does not answer HTTP (see `api::rest::healthz` / `readyz`).
 
@@ -129,21 +130,29 @@ pub async fn probe_wal(wal_dir: PathBuf, check: Arc<Check>, shutdown: Cancellati
         let dir = wal_dir.clone();
         let outcome = tokio::task::spawn_blocking(move || probe_once(&dir)).await;
         match outcome {
-            Ok(Ok(())) => check.pass(),
+            Ok(Ok(None)) => check.pass(),
+            Ok(Ok(Some(mended))) => {
+                // Kept as the last error, so `/healthz` says it happened.
+                check.fail(mended);
+                check.pass();
+            }
             Ok(Err(e)) => check.fail(e),
             Err(e) => check.fail(format!("the probe did not run: {e}")),
         }
     }
 }
 
-fn probe_once(dir: &std::path::Path) -> Result<(), String> {
+/// One probe: `Ok(Some(what))` when it had to mend something first.
+fn probe_once(dir: &std::path::Path) -> Result<Option<String>, String> {
     use std::io::Write;
+    let mended = (!dir.is_dir()).then(|| format!("{} was missing (deleted?); it was created again", dir.display()));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(".probe");
     let written = std::fs::File::create(&path).and_then(|mut f| f.write_all(&[0u8; PROBE_BYTES]));
     let removed = std::fs::remove_file(&path);
     written.map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))
+    removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    Ok(mended)
 }
 
 #[cfg(test)]
@@ -172,8 +181,9 @@ mod tests {
     fn the_probe_recreates_a_deleted_folder() {
         let dir = tempfile::tempdir().unwrap();
         let wal = dir.path().join("data/wal");
-        probe_once(&wal).unwrap();
+        assert!(probe_once(&wal).unwrap().is_some_and(|m| m.contains("missing")));
         assert!(wal.is_dir());
+        assert_eq!(probe_once(&wal).unwrap(), None);
         assert_eq!(std::fs::read_dir(&wal).unwrap().count(), 0, "the probe file is removed");
     }
 }

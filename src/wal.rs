@@ -218,11 +218,12 @@ impl StreamWal {
         if self.active.as_ref().is_some_and(|a| !still_linked(a)) {
             // The file (or the whole data directory) was deleted or moved away under us: what is written
             // to it now would not survive a restart. Start a new file, and the folders it needs.
+            // `/healthz` keeps it as the last error once the next append has succeeded.
             let a = self.active.take().expect("checked");
-            tracing::error!(
-                file = %a.info.path.display(),
-                "WAL: the file in use was deleted or moved; starting a new one (the records acknowledged into it are no longer on disk)"
-            );
+            self.config.health.fail(format!(
+                "{}: the file in use was deleted or moved away; a new one was started (what was acknowledged into it is no longer on disk)",
+                a.info.path.display()
+            ));
         }
         let roll = self
             .active

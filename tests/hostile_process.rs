@@ -141,6 +141,9 @@ async fn a_deleted_data_directory_is_recreated() {
     assert!(!wal_files(&data).is_empty(), "the WAL folder and a new file are there");
     let (status, body) = get(&http, format!("{base}/readyz")).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")), "{body}");
+    let (_, body) = get(&http, format!("{base}/healthz")).await;
+    let said = body["checks"]["wal"]["last_error"].as_str().unwrap_or_default();
+    assert!(said.contains("deleted"), "/healthz says what happened: {body}");
     server.term();
     let server = Proc::start(&data, "", "");
     assert_eq!(
