@@ -295,6 +295,8 @@ async fn write_frames(
 ) -> Stop {
     let start = tokio::time::Instant::now();
     let mut beat = tokio::time::interval_at(start + timing.heartbeat, timing.heartbeat);
+    // After a stall or a pause of the process: one heartbeat, not one per missed tick.
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ping = tokio::time::interval_at(start + timing.ping, timing.ping);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let w = timing.write;
