@@ -53,8 +53,13 @@ fn main() {
         )
         .unwrap();
     }
+    // Every client comes from 127.0.0.1: lift the per-address cap (1,000 by default).
+    let config = dir.path().join("load.toml");
+    std::fs::write(&config, "[limits]\nmax_connections_per_ip = 1000000\n").unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_ioc-stream"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--queries"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--queries")
         .arg(dir.path())
         .arg("--data-dir")
         .arg(dir.path().join("data"))

@@ -45,6 +45,14 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Time a client may take to send a request's headers (the connection is closed past it).
     pub header_timeout: Duration,
+    /// Largest JSON request body (scenarios, queries, dashboards, alert acknowledgements), in bytes (413).
+    pub max_json_body_bytes: usize,
+    /// Open connections in all (HTTP and WebSocket); never more than the open-file limit allows.
+    pub max_connections: usize,
+    /// Open connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// Time one write to a WebSocket client may take; a client that does not take its frames is dropped.
+    pub ws_write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -69,6 +77,10 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(10),
             eval_memory_bytes: 256 << 20,
+            max_json_body_bytes: 1 << 20,
+            max_connections: 20_000,
+            max_connections_per_ip: 1_000,
+            ws_write_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -93,6 +105,8 @@ pub struct Config {
     pub tokens: Vec<crate::api::auth::TokenConfig>,
     /// Origins allowed to open `/ws` from a browser; empty means the server's own host only.
     pub allowed_origins: Vec<String>,
+    /// Host names (besides the listen address) that requests may name in `Host`; see [`crate::api::site`].
+    pub allowed_hosts: Vec<String>,
     /// When the WAL is forced to disk (`always`, `interval`, `never`; see [`crate::wal`]).
     pub fsync: crate::wal::Fsync,
     /// Cache the partial aggregates of sealed segments (`--no-incremental` evaluates everything in full).
@@ -115,6 +129,7 @@ impl Default for Config {
             limits: Limits::default(),
             tokens: Vec::new(),
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
             incremental: true,
             cache_bytes: 256 << 20,

@@ -16,8 +16,9 @@
 //! - [`wal`]: the write-ahead log under `--data-dir`: appended before an ingest is acknowledged, replayed on start.
 //! - [`engine`]: scenarios (`queries/*.sql`), their schedule on a CPU runtime, evaluation and the result diff.
 //! - [`fanout`]: topics, subscriptions and per-client queues.
-//! - [`api`]: the axum server: REST under `/api/v1`, `/ws`, `/metrics`, `/healthz` and the wall page.
+//! - [`api`]: the axum server: REST under `/api/v1`, `/ws`, `/metrics`, `/healthz`, `/readyz` and the wall page.
 //! - [`simulator`]: the demo's generator of provincial events.
+//! - [`health`]: what `/healthz` and `/readyz` report (can the WAL be written?).
 //! - [`server`]: wires the stages together and runs them until shutdown.
 
 pub mod api;
@@ -26,6 +27,7 @@ pub mod check;
 pub mod config;
 pub mod engine;
 pub mod fanout;
+pub mod health;
 pub mod ingest;
 pub mod server;
 pub mod simulator;

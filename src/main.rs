@@ -87,6 +87,8 @@ struct FileConfig {
     #[serde(default)]
     allowed_origins: Vec<String>,
     #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
     engine: FileEngine,
 }
 
@@ -125,6 +127,10 @@ struct FileLimits {
     max_connections_per_token: Option<usize>,
     body_timeout_ms: Option<u64>,
     header_timeout_ms: Option<u64>,
+    max_json_body_bytes: Option<usize>,
+    max_connections: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    ws_write_timeout_ms: Option<u64>,
 }
 
 fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
@@ -162,8 +168,16 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
             .header_timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(d.header_timeout);
+        d.max_json_body_bytes = l.max_json_body_bytes.unwrap_or(d.max_json_body_bytes);
+        d.max_connections = l.max_connections.unwrap_or(d.max_connections);
+        d.max_connections_per_ip = l.max_connections_per_ip.unwrap_or(d.max_connections_per_ip);
+        d.ws_write_timeout = l
+            .ws_write_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.ws_write_timeout);
         c.tokens = f.tokens;
         c.allowed_origins = f.allowed_origins;
+        c.allowed_hosts = f.allowed_hosts;
         c.incremental = f.engine.incremental.unwrap_or(c.incremental);
         c.cache_bytes = f.engine.cache_bytes.unwrap_or(c.cache_bytes);
         fsync = fsync.or(f.wal.fsync);

@@ -1,5 +1,5 @@
-//! Wires the stages together and runs them until shutdown: catalog, store, engine, fan-out, HTTP server,
-//! the retention sweep and (for `demo`) the simulator.
+//! Wires the stages together and runs them until shutdown: catalog, store, engine, fan-out, HTTP server
+//! (`api::accept`), the retention sweep, the WAL probe (`health`) and (for `demo`) the simulator.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,12 +101,8 @@ impl EventSink for IngestSink {
 /// Loads everything, binds the listener and starts serving. Returns once the server accepts connections.
 pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Result<Running, ServerError> {
     let _ = api::prometheus();
-    let auth = api::auth::Auth::new(
-        config.tokens.clone(),
-        config.limits.max_connections_per_token,
-        config.allowed_origins.clone(),
-    )
-    .map_err(ServerError::Config)?;
+    let auth = api::auth::Auth::new(config.tokens.clone(), config.limits.max_connections_per_token)
+        .map_err(ServerError::Config)?;
     if !auth.enabled() && !config.listen.ip().is_loopback() {
         return Err(ServerError::Insecure(config.listen));
     }
@@ -119,7 +115,9 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         stream_bytes: config.limits.max_stream_bytes,
         total_bytes: config.limits.max_store_bytes,
     };
-    let wal = crate::wal::WalConfig::new(&config.data_dir, config.fsync);
+    let health = Arc::new(crate::health::Health::default());
+    let mut wal = crate::wal::WalConfig::new(&config.data_dir, config.fsync);
+    wal.health = health.wal.clone();
     let replay_started = std::time::Instant::now();
     let (store, replayed) = Store::open(
         &catalog,
@@ -168,6 +166,23 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         source,
     })?;
     let shutdown = CancellationToken::new();
+    let fd_limit = api::accept::open_file_limit();
+    let max_connections = api::accept::effective_max_connections(
+        config.limits.max_connections,
+        fd_limit,
+        api::accept::FD_RESERVE + 2 * catalog.streams.len(),
+    );
+    if max_connections < config.limits.max_connections {
+        tracing::warn!(
+            max_connections,
+            configured = config.limits.max_connections,
+            open_file_limit = fd_limit,
+            "at most {max_connections} connections: the open-file limit (ulimit -n) leaves no room for more"
+        );
+    }
+    let limits = api::accept::ConnectionLimits::new(max_connections, config.limits.max_connections_per_ip);
+    let site = api::site::Site::new(addr, &config.allowed_hosts, &config.allowed_origins, auth.enabled());
+    let wal_dir = wal.dir.clone();
     let state = Arc::new(AppState {
         config: Arc::new(config),
         catalog: catalog.clone(),
@@ -178,12 +193,25 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         auth: Arc::new(auth),
         shutdown: shutdown.clone(),
         connections: tokio_util::task::TaskTracker::new(),
+        site,
+        health: health.clone(),
     });
     let mut tasks = Vec::new();
     let app = api::router(state.clone());
     let stop = shutdown.clone();
     let header_timeout = state.config.limits.header_timeout;
-    tasks.push(tokio::spawn(serve_http(listener, app, header_timeout, stop)));
+    tasks.push(tokio::spawn(api::accept::serve(
+        listener,
+        app,
+        header_timeout,
+        limits,
+        stop,
+    )));
+    tasks.push(tokio::spawn(crate::health::probe_wal(
+        wal_dir,
+        health.wal.clone(),
+        shutdown.clone(),
+    )));
     if let crate::wal::Fsync::Interval(every) = state.config.fsync {
         tasks.push(tokio::spawn(sync_wal(store.clone(), every, shutdown.clone())));
     }
@@ -199,69 +227,6 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         shutdown,
         tasks,
     })
-}
-
-/// The HTTP server: axum's router on hyper, with what `axum::serve` does not offer: a deadline for a
-/// request's headers (slow-loris clients are dropped). Each request carries the peer's address
-/// (`ConnectInfo`). On shutdown it stops accepting and lets requests in flight finish (bounded by the
-/// caller); upgraded WebSockets are tracked and closed by their own tasks.
-async fn serve_http(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    header_timeout: Duration,
-    stop: CancellationToken,
-) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tower::ServiceExt;
-    let connections = tokio_util::task::TaskTracker::new();
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(64 << 10);
-    let builder = builder.http1_only();
-    loop {
-        let (socket, peer) = tokio::select! {
-            _ = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a moment rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = socket.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            app.clone().oneshot(request.map(axum::body::Body::new))
-        });
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(socket), service)
-            .into_owned();
-        let stop = stop.clone();
-        connections.spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
-                ended = conn.as_mut() => ended,
-                _ = stop.cancelled() => {
-                    // Finish the request in flight (if any), then close.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = ended {
-                tracing::trace!(error = %e, "connection ended");
-            }
-        });
-    }
-    drop(listener);
-    connections.close();
-    connections.wait().await;
 }
 
 /// Picks up scenario files added, changed or removed on disk, once a second.

@@ -21,6 +21,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::ipc::reader::StreamReader;
@@ -63,6 +64,8 @@ pub struct WalConfig {
     pub roll_bytes: u64,
     /// ... or this age, so retention can delete old files.
     pub roll_age: Duration,
+    /// Told the outcome of every append (`/readyz`).
+    pub health: Arc<crate::health::Check>,
 }
 
 impl WalConfig {
@@ -72,6 +75,7 @@ impl WalConfig {
             fsync,
             roll_bytes: 64 << 20,
             roll_age: Duration::from_secs(300),
+            health: Arc::default(),
         }
     }
 }
@@ -198,9 +202,29 @@ impl StreamWal {
     }
 
     /// Appends one record (already [`encode`]d) holding events up to `max_ms`; syncs it when the policy is
-    /// `always`. After an error the current file is abandoned (a later replay cuts the partial record) and
-    /// the next append starts a new one, so one failed write never hides the records after it.
+    /// `always`. After an error the current file is abandoned (a later replay cuts the partial record; a
+    /// file that holds no record is removed) and the next append starts a new one, so one failed write
+    /// never hides the records after it. The outcome goes to `config.health`.
     pub fn append(&mut self, record: &[u8], max_ms: i64) -> std::io::Result<()> {
+        let outcome = self.try_append(record, max_ms);
+        match &outcome {
+            Ok(()) => self.config.health.pass(),
+            Err(e) => self.config.health.fail(format!("{}: {e}", self.dir.display())),
+        }
+        outcome
+    }
+
+    fn try_append(&mut self, record: &[u8], max_ms: i64) -> std::io::Result<()> {
+        if self.active.as_ref().is_some_and(|a| !still_linked(a)) {
+            // The file (or the whole data directory) was deleted or moved away under us: what is written
+            // to it now would not survive a restart. Start a new file, and the folders it needs.
+            // `/healthz` keeps it as the last error once the next append has succeeded.
+            let a = self.active.take().expect("checked");
+            self.config.health.fail(format!(
+                "{}: the file in use was deleted or moved away; a new one was started (what was acknowledged into it is no longer on disk)",
+                a.info.path.display()
+            ));
+        }
         let roll = self
             .active
             .as_ref()
@@ -220,7 +244,12 @@ impl StreamWal {
             }
         });
         if let Err(e) = written {
-            self.active = None;
+            let a = self.active.take().expect("a file is open");
+            if a.records == 0 {
+                // Nothing acknowledged is in it: do not leave a file behind for every refused request.
+                drop(a.file);
+                let _ = std::fs::remove_file(&a.info.path);
+            }
             return Err(e);
         }
         active.bytes += record.len() as u64;
@@ -232,12 +261,18 @@ impl StreamWal {
     }
 
     fn start_file(&mut self) -> std::io::Result<()> {
+        // The folder is recreated when it was deleted while the server runs.
+        std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(format!("{:010}.wal", self.next));
         self.next += 1;
         let mut file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        file.write_all(MAGIC)?;
         // The new name must survive a machine crash too, or its records would vanish with it.
-        file.sync_all()?;
+        if let Err(e) = file.write_all(MAGIC).and_then(|()| file.sync_all()) {
+            // A full disk: no empty file is left behind for every refused request.
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
@@ -323,6 +358,21 @@ impl StreamWal {
     pub fn files(&self) -> usize {
         self.closed.len() + usize::from(self.active.is_some())
     }
+}
+
+/// Whether the active file is still the one at its path (not deleted or moved away).
+#[cfg(unix)]
+fn still_linked(a: &Active) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(&a.info.path), a.file.metadata()) {
+        (Ok(at_path), Ok(open)) => at_path.ino() == open.ino() && at_path.dev() == open.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_linked(a: &Active) -> bool {
+    a.info.path.exists()
 }
 
 /// Replays one file; returns the newest event time in it (`None` when it holds no records). Cuts a torn
@@ -414,7 +464,6 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Int64Array, TimestampMillisecondArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-    use std::sync::Arc;
 
     fn batch(times: &[i64]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![

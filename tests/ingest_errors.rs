@@ -386,7 +386,7 @@ async fn hostile_bodies_and_slow_clients_change_nothing() {
     let addr = server.base.trim_start_matches("http://").to_string();
     let head = |len: usize| {
         format!(
-            "POST {EVENTS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {len}\r\n\r\n"
+            "POST {EVENTS} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {len}\r\n\r\n"
         )
     };
     // A body shorter than its Content-Length, then the client goes away: nothing stored.
@@ -415,7 +415,7 @@ async fn hostile_bodies_and_slow_clients_change_nothing() {
         async move {
             raw(
                 &addr,
-                format!("POST {EVENTS} HTTP/1.1\r\nHost: x\r\n").as_bytes(),
+                format!("POST {EVENTS} HTTP/1.1\r\nHost: {addr}\r\n").as_bytes(),
                 Duration::from_secs(10),
             )
             .await

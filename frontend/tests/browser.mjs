@@ -6,7 +6,7 @@
 // pushes events over HTTP, and checks what the pages show. Exits non-zero naming the check that failed.
 // Screenshots of each face go to build/screenshots/ at the repository root.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, createWriteStream, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,9 +53,9 @@ async function cleanup() {
 }
 
 // ---------------------------------------------------------------- the server
-function startServer(listen) {
+function startServer(listen, extra = []) {
   return new Promise((ok, ko) => {
-    const p = spawn(BIN, ['serve', '--listen', listen, '--queries', queries, '--data-dir', dataDir], {
+    const p = spawn(BIN, ['serve', '--listen', listen, '--queries', queries, '--data-dir', dataDir, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
     });
@@ -345,6 +345,45 @@ async function main() {
   await waitIn(wall, 'page 1 again', () => [...document.querySelectorAll('.page.active .panel')].every((p) => p.dataset.state === 'ok' && p.dataset.hasData === '1'));
   await wall.waitForTimeout(1200);
   await wall.screenshot({ path: join(shots, 'wall.png') });
+
+  // ---------------------------------------------------------- 8. with tokens: the header to the REST API, ?token= only to /ws
+  step = 'with tokens, the pages send the token as a header to the REST API and in the URL only to /ws';
+  allowNetErrors = true; // the pages above lose their server
+  await browser.close();
+  await stopServer('SIGTERM');
+  const TOKEN = 'browser-analyst-0123456789';
+  const config = join(work, 'tokens.toml');
+  writeFileSync(config, `[[tokens]]\ntoken = "${TOKEN}"\nrole = "analyst"\nname = "browser"\n`);
+  await startServer(`127.0.0.1:${port}`, ['--config', config]);
+  allowNetErrors = false;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const tw = await newPage({ width: 1920, height: 1080 }, 'wall-token');
+  const calls = [];
+  const sockets = [];
+  tw.on('request', (r) => calls.push({ url: r.url(), auth: r.headers().authorization || '' }));
+  tw.on('websocket', (w) => sockets.push(w.url()));
+  await tw.goto(`${base}/?rotate=0&token=${TOKEN}`);
+  await waitIn(tw, 'every panel of page 1 is ok and has data with a token', () => {
+    const ps = [...document.querySelectorAll('.page.active .panel')];
+    return ps.length === 7 && ps.every((p) => p.dataset.state === 'ok' && p.dataset.hasData === '1');
+  });
+  const rest = calls.filter((c) => new URL(c.url).pathname.startsWith('/api/'));
+  if (!rest.length) await fail(step, 'the wall made no REST call');
+  const inUrl = rest.filter((c) => new URL(c.url).searchParams.has('token'));
+  if (inUrl.length) await fail(step, `a token in REST URLs: ${inUrl.map((c) => c.url).join(', ')}`);
+  const noHeader = rest.filter((c) => c.auth !== `Bearer ${TOKEN}`);
+  if (noHeader.length) await fail(step, `REST calls without the header: ${noHeader.map((c) => c.url).join(', ')}`);
+  if (!sockets.some((u) => new URL(u).pathname === '/ws' && new URL(u).searchParams.get('token') === TOKEN)) {
+    await fail(step, `no /ws with ?token=: ${JSON.stringify(sockets)}`);
+  }
+  // The console posts JSON (validate, preview) with the header.
+  const tc = await newPage({ width: 1600, height: 1000 }, 'console-token');
+  await tc.goto(`${base}/console.html?token=${TOKEN}`);
+  await waitIn(tc, 'the console lists the scenarios with a token', () => document.querySelectorAll('#scenario-list li').length > 0);
+  await tc.click('#scenario-list li[data-name="totals"]');
+  await tc.click('#preview-btn');
+  await waitIn(tc, 'the preview shows rows with a token', () => document.querySelectorAll('#preview tbody tr').length >= 1);
+  log(`tokens: ${rest.length} REST calls with the header and none with ?token=; /ws with ?token=; console preview works`);
 
   step = 'no console errors';
   if (problems.length) await fail(step, '\n  ' + problems.join('\n  '));

@@ -5,7 +5,7 @@
 //! result rows (snapshots, deltas, alerts, `/result`); such a viewer cannot run `/query`.
 //!
 //! Without tokens, the server accepts loopback clients only (and refuses to listen elsewhere; see
-//! `server::start`). The WebSocket upgrade also checks `Origin` (see [`origin_allowed`]).
+//! `server::start`). `Host` and `Origin` are checked before any of this (see `site`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -120,15 +120,10 @@ pub struct Auth {
     tokens: HashMap<String, TokenConfig>,
     connections: parking_lot::Mutex<HashMap<String, Arc<AtomicUsize>>>,
     pub max_connections_per_token: usize,
-    pub allowed_origins: Vec<String>,
 }
 
 impl Auth {
-    pub fn new(
-        tokens: Vec<TokenConfig>,
-        max_connections_per_token: usize,
-        allowed_origins: Vec<String>,
-    ) -> Result<Auth, String> {
+    pub fn new(tokens: Vec<TokenConfig>, max_connections_per_token: usize) -> Result<Auth, String> {
         let mut map = HashMap::new();
         for t in tokens {
             if t.token.len() < 16 {
@@ -149,7 +144,6 @@ impl Auth {
             tokens: map,
             connections: Default::default(),
             max_connections_per_token,
-            allowed_origins,
         })
     }
 
@@ -228,22 +222,4 @@ impl Drop for ConnectionGuard {
             c.fetch_sub(1, Ordering::AcqRel);
         }
     }
-}
-
-/// The WebSocket upgrade's `Origin`: absent (not a browser) is allowed; otherwise it must be in the
-/// configured list, or, without a list, name the same host the request was sent to.
-pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    if !allowed.is_empty() {
-        return allowed.iter().any(|a| a == origin || a == "*");
-    }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
 }

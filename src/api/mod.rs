@@ -1,10 +1,16 @@
-//! The HTTP server: REST under `/api/v1`, WebSocket at `/ws`, `/metrics`, `/healthz` and the wall page.
+//! The HTTP server: REST under `/api/v1`, WebSocket at `/ws`, `/metrics`, `/healthz`, `/readyz` and the
+//! wall page. Every request passes `site::guard` (Host, Origin); the API, `/ws` and `/metrics` then
+//! `authenticate`; the JSON API's bodies `body::json_body`.
 
+pub mod accept;
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod dashboards;
 pub mod error;
 pub mod rest;
+pub mod silence;
+pub mod site;
 pub mod ws;
 
 use std::sync::atomic::Ordering;
@@ -38,14 +44,15 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Upgraded WebSocket connections, which the HTTP server's graceful shutdown no longer tracks.
     pub connections: tokio_util::task::TaskTracker,
+    /// The names and origins this server answers to.
+    pub site: site::Site,
+    pub health: Arc<crate::health::Health>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/ws", get(ws::upgrade))
+    // Routes whose bodies are JSON: read whole, in time, within their limit, before the handler.
+    let json = Router::new()
         .route("/api/v1/streams", get(rest::streams))
-        .route("/api/v1/streams/{stream}/events", post(rest::ingest))
         .route("/api/v1/scenarios", get(rest::scenarios))
         .route("/api/v1/scenarios/validate", post(rest::validate))
         .route(
@@ -64,17 +71,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/scenarios/{name}/result", get(rest::result))
         .route("/api/v1/query", post(rest::query))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), body::json_body));
+    Router::new()
+        .merge(json)
+        // Ingest reads its own body (its formats, its larger limit, the same deadline).
+        .route("/api/v1/streams/{stream}/events", post(rest::ingest))
+        .route("/metrics", get(metrics))
+        .route("/ws", get(ws::upgrade))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .route("/healthz", get(rest::healthz))
+        .route("/readyz", get(rest::readyz))
         // Pages and bundles gzip-compressed for tablets on 4G.
         .fallback_service(get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
-        // Ingest reads its body itself with its own limit; this bounds every other body.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), site::guard))
+        // Ingest and the JSON routes read with their own limits; this bounds any other extractor.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .with_state(state)
 }
 
 /// Finds the caller of every API, WebSocket and metrics request (401/403 here), for the handlers to check
-/// what it may do.
+/// what it may do. `?token=` is taken on `/ws` only (browsers cannot set headers on a WebSocket); anywhere
+/// else a token in the URL is refused (400 `token_in_url`), since URLs end up in proxy and access logs.
 async fn authenticate(
     State(state): State<Arc<AppState>>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -86,6 +103,14 @@ async fn authenticate(
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
         .map(str::to_string);
+    if query_token.is_some() && request.uri().path() != "/ws" {
+        return error::ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "token_in_url",
+            "send the token as `Authorization: Bearer TOKEN`; `?token=` is taken on /ws only",
+        )
+        .into_response();
+    }
     match state.auth.caller(request.headers(), query_token.as_deref(), peer) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +19,30 @@ use crate::ingest::{Accepted, Format, IngestError};
 use crate::values::{ColumnInfo, Row};
 use axum::Extension;
 
-pub async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({"status": "ok"}))
+/// `GET /healthz`, liveness: 200 while the process answers, even when it cannot take events (a restart
+/// would not mend a full disk). `status` is `ok`, or `degraded` when a check fails; `checks` says which
+/// and why.
+pub async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let status = if state.health.ready() { "ok" } else { "degraded" };
+    Json(serde_json::json!({"status": status, "checks": state.health.reports()}))
+}
+
+/// `GET /readyz`, readiness: 200 `ready` when every check passes, else 503 `not_ready` (and while
+/// shutting down), with the same `checks` as `/healthz`.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let shutting_down = state.shutdown.is_cancelled();
+    let ready = state.health.ready() && !shutting_down;
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "shutting_down": shutting_down,
+        "checks": state.health.reports(),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 pub async fn ingest(
@@ -56,32 +78,9 @@ pub async fn ingest(
             ))
         }
     };
-    let limit = state.config.limits.max_body_bytes;
     // A producer that trickles its body (slow loris) is cut off: the whole body must arrive in time.
-    let body_timeout = state.config.limits.body_timeout;
-    let read = tokio::time::timeout(body_timeout, to_bytes(request.into_body(), limit))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!("the body did not arrive within {body_timeout:?}; nothing was stored"),
-            )
-        })?;
-    let body = read.map_err(|e| {
-        // `to_bytes` fails for a body over the limit, or one that breaks off (a length it does not keep).
-        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_large {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {limit} bytes"),
-            )
-        } else {
-            ApiError::bad_request(format!("could not read the body: {e}"))
-        }
-    })?;
+    let limits = &state.config.limits;
+    let body = super::body::read_within(request.into_body(), limits.max_body_bytes, limits.body_timeout).await?;
     let ingestor = state.ingestor.clone();
     let max_decompressed = state.config.limits.max_decompressed_bytes;
     let accepted = tokio::task::spawn_blocking(move || -> Result<Accepted, ApiError> {

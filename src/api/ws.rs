@@ -1,13 +1,18 @@
 //! The WebSocket endpoint `/ws` (PROTOCOL.md, "WebSocket").
 //!
-//! Per connection: a reader (this task) that handles `subscribe` / `unsubscribe` / `ping`, and a writer task
-//! that drains the client's bounded queue, sends a heartbeat every few seconds, and sends owed snapshots
-//! once the queue is empty; frames queued together are written with one flush. Both stop when the peer goes away or the server shuts down (close code 1001).
-//! The writer also pings the client; a client silent for the idle timeout (no message, no pong) is dropped,
-//! so a dead connection does not hold its queue and subscriptions.
+//! Per connection: a reader (this task) that handles `subscribe` / `unsubscribe` / `ping` and watches the
+//! client's silence, and a writer task that drains the client's bounded queue, sends a heartbeat every few
+//! seconds, pings the client, and sends owed snapshots once the queue is empty; frames queued together are
+//! written with one flush. Both stop when the peer goes away or the server shuts down (close code 1001).
+//!
+//! Dropping clients: one from which nothing (no message, no pong) arrived for the idle timeout, counted in
+//! the server's running time ([`super::silence`]), is dropped by the reader, so the check runs even while
+//! the writer is blocked on that socket; and a write (a frame, a flush, a ping) that the socket does not
+//! take within `ws_write_timeout` drops the client (a client that never reads). Bytes taken off the queue
+//! stay counted against `client_queue_bytes` until they are written, so a client's queue and what sits in
+//! its socket writer together stay within that bound (plus the 8 KiB write buffer and an owed snapshot).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +25,10 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{self, Caller, Need};
+use super::accept::Permit;
+use super::auth::{Caller, Need};
 use super::error::ApiError;
+use super::silence::Silence;
 use super::AppState;
 use crate::fanout::{message, Client, Filter, Frame, Resume as ResumeAt, Topic};
 
@@ -31,22 +38,23 @@ const READ_BUFFER: usize = 4 << 10;
 const WRITE_BUFFER: usize = 8 << 10;
 /// Frames taken off a client's queue for one flush.
 const WRITE_BATCH: u64 = 64;
+/// Time the close frame may take when the connection ends.
+const CLOSE_TIME: Duration = Duration::from_secs(2);
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<Caller>,
+    permit: Option<axum::Extension<Arc<Permit>>>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     caller.require(Need::View)?;
-    if !auth::origin_allowed(&headers, &state.auth.allowed_origins) {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "this Origin may not open the WebSocket (see allowed_origins)",
-        ));
+    if !state.site.origin_allowed(&headers) {
+        return Err(super::site::origin_refused());
     }
     let guard = state.auth.connect(&caller)?;
+    // The connection's place under the caps goes with the socket, which outlives the HTTP connection.
+    let permit = permit.map(|p| p.0);
     let max = state.config.limits.max_ws_message_bytes;
     Ok(ws
         .read_buffer_size(READ_BUFFER)
@@ -58,6 +66,7 @@ pub async fn upgrade(
             tracker.track_future(async move {
                 connection(state, socket, caller).await;
                 drop(guard);
+                drop(permit);
             })
         }))
 }
@@ -90,28 +99,35 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, caller: Caller) {
     metrics::gauge!("ioc_ws_clients").increment(1.0);
     let (sink, mut stream) = socket.split();
     let done = state.shutdown.child_token();
-    let last_seen = Arc::new(AtomicI64::new(now_ms()));
     let timing = Timing {
         heartbeat: state.config.heartbeat,
         ping: limits.ping_interval,
-        idle: limits.idle_timeout,
+        write: limits.ws_write_timeout,
     };
-    let writer = tokio::spawn(write_loop(
-        sink,
-        rx,
-        client.clone(),
-        timing,
-        last_seen.clone(),
-        done.clone(),
-    ));
+    let writer = tokio::spawn(write_loop(sink, rx, client.clone(), timing, done.clone()));
     let mut subscriptions: HashMap<String, Arc<Topic>> = HashMap::new();
+    // The idle check runs here, beside the reads, never behind a write.
+    let step = limits
+        .ping_interval
+        .min(limits.idle_timeout / 4)
+        .max(Duration::from_millis(10));
+    let mut check = tokio::time::interval_at(tokio::time::Instant::now() + step, step);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut silence = Silence::new(step, tokio::time::Instant::now());
     loop {
         let msg = tokio::select! {
             _ = done.cancelled() => break,
+            _ = check.tick() => {
+                if silence.check(tokio::time::Instant::now()) > limits.idle_timeout {
+                    metrics::counter!("ioc_ws_idle_dropped_total").increment(1);
+                    break;
+                }
+                continue;
+            }
             msg = stream.next() => msg,
         };
         if matches!(msg, Some(Ok(_))) {
-            last_seen.store(now_ms(), Ordering::Relaxed);
+            silence.heard(tokio::time::Instant::now());
         }
         match msg {
             Some(Ok(Message::Text(text))) => handle(&state, &caller, &client, &mut subscriptions, &text),
@@ -212,87 +228,131 @@ fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Ha
     }
 }
 
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
 struct Timing {
     heartbeat: Duration,
     ping: Duration,
-    idle: Duration,
+    /// Time one write may take.
+    write: Duration,
+}
+
+/// Why the writer stopped writing.
+enum Stop {
+    /// The connection is ending (shutdown, the reader ended, the client was idle): say goodbye.
+    Done,
+    /// The socket failed, or did not take a write in time: nothing more can be sent.
+    Broken,
+}
+
+type Sink = futures::stream::SplitSink<WebSocket, Message>;
+
+/// Runs one write on the socket within the write deadline, unless the connection ends first.
+async fn within<F>(done: &CancellationToken, deadline: Duration, write: F) -> Result<(), Stop>
+where
+    F: std::future::Future<Output = Result<(), axum::Error>>,
+{
+    tokio::select! {
+        _ = done.cancelled() => Err(Stop::Done),
+        written = tokio::time::timeout(deadline, write) => match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Broken),
+            Err(_) => {
+                metrics::counter!("ioc_ws_write_timeout_total").increment(1);
+                Err(Stop::Broken)
+            }
+        },
+    }
 }
 
 async fn write_loop(
-    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut sink: Sink,
     mut rx: mpsc::Receiver<Frame>,
     client: Arc<Client>,
     timing: Timing,
-    last_seen: Arc<AtomicI64>,
     done: CancellationToken,
 ) {
+    let stop = write_frames(&mut sink, &mut rx, &client, &timing, &done).await;
+    done.cancel();
+    if let Stop::Done = stop {
+        // Shutting down (or the reader ended): 1001 tells clients to reconnect, possibly elsewhere.
+        let close = Message::Close(Some(CloseFrame {
+            code: 1001,
+            reason: "server going away".into(),
+        }));
+        let _ = tokio::time::timeout(CLOSE_TIME, async {
+            let _ = sink.send(close).await;
+            let _ = sink.close().await;
+        })
+        .await;
+    }
+}
+
+async fn write_frames(
+    sink: &mut Sink,
+    rx: &mut mpsc::Receiver<Frame>,
+    client: &Arc<Client>,
+    timing: &Timing,
+    done: &CancellationToken,
+) -> Stop {
     let start = tokio::time::Instant::now();
     let mut beat = tokio::time::interval_at(start + timing.heartbeat, timing.heartbeat);
+    // After a stall or a pause of the process: one heartbeat, not one per missed tick.
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ping = tokio::time::interval_at(start + timing.ping, timing.ping);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let w = timing.write;
     loop {
-        let frame = tokio::select! {
+        // Bytes taken off the queue stay counted against the client's queue until they are written.
+        let (first, mut taken) = tokio::select! {
             biased;
-            _ = done.cancelled() => break,
+            _ = done.cancelled() => return Stop::Done,
             frame = rx.recv() => match frame {
                 Some(f) => {
-                    client.sent(f.len());
-                    f
+                    let len = f.len();
+                    (f, len)
                 }
-                None => break,
+                None => return Stop::Done,
             },
-            _ = beat.tick() => message::heartbeat(Utc::now()),
+            _ = beat.tick() => (message::heartbeat(Utc::now()), 0),
             _ = ping.tick() => {
-                let silent_ms = now_ms() - last_seen.load(Ordering::Relaxed);
-                if silent_ms > timing.idle.as_millis() as i64 {
-                    metrics::counter!("ioc_ws_idle_dropped_total").increment(1);
-                    done.cancel();
-                    return;
-                }
-                if sink.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
-                    done.cancel();
-                    return;
+                if let Err(stop) = within(done, w, sink.send(Message::Ping(bytes::Bytes::new()))).await {
+                    return stop;
                 }
                 continue;
             }
         };
         // Frames already queued behind this one go out in the same write: one flush for a burst (a wall
         // subscribed to many scenarios gets them all at the same tick).
-        let (mut frames, mut bytes) = (1u64, frame.len() as u64);
-        let mut failed = sink.feed(Message::Text(frame)).await.is_err();
-        while !failed && frames < WRITE_BATCH {
-            let Ok(next) = rx.try_recv() else { break };
-            client.sent(next.len());
-            frames += 1;
-            bytes += next.len() as u64;
-            failed = sink.feed(Message::Text(next)).await.is_err();
+        let (mut frames, mut bytes) = (1u64, first.len() as u64);
+        let mut next = Some(first);
+        while let Some(frame) = next.take() {
+            if let Err(stop) = within(done, w, sink.feed(Message::Text(frame))).await {
+                client.sent(taken);
+                return stop;
+            }
+            if frames < WRITE_BATCH {
+                if let Ok(f) = rx.try_recv() {
+                    taken += f.len();
+                    frames += 1;
+                    bytes += f.len() as u64;
+                    next = Some(f);
+                }
+            }
         }
-        if failed || sink.flush().await.is_err() {
-            done.cancel();
-            return;
+        let flushed = within(done, w, sink.flush()).await;
+        client.sent(taken);
+        if let Err(stop) = flushed {
+            return stop;
         }
         metrics::counter!("ioc_ws_messages_sent_total").increment(frames);
         metrics::counter!("ioc_ws_bytes_sent_total").increment(bytes);
         if rx.is_empty() && client.is_owed() {
             for topic in client.take_owed() {
                 if let Some(snapshot) = topic.resync(client.id) {
-                    if sink.send(Message::Text(snapshot)).await.is_err() {
-                        done.cancel();
-                        return;
+                    if let Err(stop) = within(done, w, sink.send(Message::Text(snapshot))).await {
+                        return stop;
                     }
                 }
             }
         }
     }
-    // Shutting down (or the reader ended): 1001 tells clients to reconnect, possibly elsewhere.
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code: 1001,
-            reason: "server going away".into(),
-        })))
-        .await;
-    let _ = sink.close().await;
 }
