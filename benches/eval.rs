@@ -70,15 +70,21 @@ fn agencies() -> Vec<String> {
 /// `n` events with times in `[from_ms, to_ms)`, ascending.
 fn batch(catalog: &Catalog, rng: &mut SmallRng, n: usize, from_ms: i64, to_ms: i64) -> RecordBatch {
     let agencies = agencies();
-    let mut times: Vec<i64> = (0..n).map(|_| rng.random_range(from_ms..to_ms.max(from_ms + 1))).collect();
+    let mut times: Vec<i64> = (0..n)
+        .map(|_| rng.random_range(from_ms..to_ms.max(from_ms + 1)))
+        .collect();
     times.sort_unstable();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(TimestampMillisecondArray::from(times).with_timezone("UTC")),
         Arc::new(StringArray::from_iter_values(
             (0..n).map(|_| agencies[rng.random_range(0..agencies.len())].as_str()),
         )),
-        Arc::new(StringArray::from_iter_values((0..n).map(|_| STATUSES[rng.random_range(0..3)]))),
-        Arc::new(BooleanArray::from((0..n).map(|_| rng.random_bool(0.42)).collect::<Vec<_>>())),
+        Arc::new(StringArray::from_iter_values(
+            (0..n).map(|_| STATUSES[rng.random_range(0..3)]),
+        )),
+        Arc::new(BooleanArray::from(
+            (0..n).map(|_| rng.random_bool(0.42)).collect::<Vec<_>>(),
+        )),
     ];
     RecordBatch::try_new(catalog.streams["dossiers"].schema.clone(), columns).unwrap()
 }
@@ -171,12 +177,32 @@ fn part_sizes(runtime: &tokio::runtime::Runtime, sizes: &[usize]) {
             ..Config::default()
         };
         let engine = engine(&config, &catalog, &store, true);
-        for (name, sql) in [("last 24 h by agency", LAST_24H), ("today by agency", TODAY), ("last 5 min by agency", LAST_5MIN)] {
+        for (name, sql) in [
+            ("last 24 h by agency", LAST_24H),
+            ("today by agency", TODAY),
+            ("last 5 min by agency", LAST_5MIN),
+        ] {
             let inc = time_query(runtime, &engine, &catalog, &store, sql, true, 30);
-            let full = time_query(runtime, &engine, &catalog, &store, sql, false, if rows > 20_000_000 { 8 } else { 15 });
+            let full = time_query(
+                runtime,
+                &engine,
+                &catalog,
+                &store,
+                sql,
+                false,
+                if rows > 20_000_000 { 8 } else { 15 },
+            );
             println!(
                 "   {:>10}  {:<22} {:>10.1} {:>9.2} {:>9.2} | {:>10.1} {:>9.2} {:>9.2} | {:>6.0}x",
-                rows, name, inc.first, inc.p50, inc.p99, full.first, full.p50, full.p99, full.p50 / inc.p50
+                rows,
+                name,
+                inc.first,
+                inc.p50,
+                inc.p99,
+                full.first,
+                full.p50,
+                full.p99,
+                full.p50 / inc.p50
             );
             p50s.entry(name).or_default().push((rows, inc.p50));
         }
@@ -196,13 +222,20 @@ fn part_sizes(runtime: &tokio::runtime::Runtime, sizes: &[usize]) {
 }
 
 /// Appends `per_second` events at the current time, in 20 requests a second, until `stop`.
-fn arrivals(catalog: Catalog, store: Arc<Store>, per_second: usize, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn arrivals(
+    catalog: Catalog,
+    store: Arc<Store>,
+    per_second: usize,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut rng = SmallRng::seed_from_u64(3);
         let stream = store.stream("dossiers").unwrap();
         while !stop.load(Ordering::Relaxed) {
             let now = Utc::now().timestamp_millis();
-            stream.append(batch(&catalog, &mut rng, per_second / 20, now - 500, now)).unwrap();
+            stream
+                .append(batch(&catalog, &mut rng, per_second / 20, now - 500, now))
+                .unwrap();
             std::thread::sleep(Duration::from_millis(50));
         }
     })
@@ -235,7 +268,9 @@ fn scheduled(
 }
 
 fn part_contention(runtime: &tokio::runtime::Runtime) {
-    println!("2. \"last 5 min by agency\" at 10M rows through the scheduler, every 1 s, 100 events/s arriving: p50 (ms)");
+    println!(
+        "2. \"last 5 min by agency\" at 10M rows through the scheduler, every 1 s, 100 events/s arriving: p50 (ms)"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (catalog, store) = filled(10_000_000, dir.path());
     let stop = Arc::new(AtomicBool::new(false));
@@ -326,7 +361,11 @@ fn part_hundred(runtime: &tokio::runtime::Runtime) {
         let used = cpu_seconds() - cpu;
         let wall = start.elapsed().as_secs_f64();
         let after: u64 = e.list().iter().map(|s| s.evaluations).sum();
-        let modes = e.list().iter().filter(|s| s.mode == Some(ioc_stream::engine::Mode::Incremental)).count();
+        let modes = e
+            .list()
+            .iter()
+            .filter(|s| s.mode == Some(ioc_stream::engine::Mode::Incremental))
+            .count();
         let cache = e.cache_usage();
         runtime.block_on(e.shutdown());
         stop.store(true, Ordering::Relaxed);
@@ -345,9 +384,8 @@ fn part_hundred(runtime: &tokio::runtime::Runtime) {
 /// that name exists, a few values otherwise.
 fn demo_batch(catalog: &Catalog, stream: &str, rng: &mut SmallRng, n: usize, from: i64, to: i64) -> RecordBatch {
     let def = &catalog.streams[stream];
-    let reference = |column: &str| -> Option<Vec<String>> {
-        catalog.reference.values().find_map(|t| t.strings(column))
-    };
+    let reference =
+        |column: &str| -> Option<Vec<String>> { catalog.reference.values().find_map(|t| t.strings(column)) };
     let mut columns: Vec<ArrayRef> = Vec::new();
     let mut times: Vec<i64> = (0..n).map(|_| rng.random_range(from..to)).collect();
     times.sort_unstable();
@@ -358,21 +396,33 @@ fn demo_batch(catalog: &Catalog, stream: &str, rng: &mut SmallRng, n: usize, fro
                 Arc::new(TimestampMillisecondArray::from(times.clone()).with_timezone("UTC"))
             }
             DataType::Timestamp(..) => Arc::new(
-                TimestampMillisecondArray::from_iter_values(times.iter().map(|t| t + rng.random_range(-7_200_000..86_400_000)))
-                    .with_timezone("UTC"),
+                TimestampMillisecondArray::from_iter_values(
+                    times.iter().map(|t| t + rng.random_range(-7_200_000..86_400_000)),
+                )
+                .with_timezone("UTC"),
             ),
             DataType::Utf8 => {
                 let values = match reference(name) {
                     Some(v) if !v.is_empty() => v,
-                    _ if name.ends_with("_id") => (0..n).map(|i| format!("{name}-{}", rng.random_range(0..n.max(1) as u64) + i as u64 % 7)).collect(),
+                    _ if name.ends_with("_id") => (0..n)
+                        .map(|i| format!("{name}-{}", rng.random_range(0..n.max(1) as u64) + i as u64 % 7))
+                        .collect(),
                     _ => (0..5).map(|i| format!("{name}_{i}")).collect(),
                 };
-                Arc::new(StringArray::from_iter_values((0..n).map(|_| values[rng.random_range(0..values.len())].as_str())))
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|_| values[rng.random_range(0..values.len())].as_str()),
+                ))
             }
-            DataType::Boolean => Arc::new(BooleanArray::from((0..n).map(|_| rng.random_bool(0.5)).collect::<Vec<_>>())),
+            DataType::Boolean => Arc::new(BooleanArray::from(
+                (0..n).map(|_| rng.random_bool(0.5)).collect::<Vec<_>>(),
+            )),
             DataType::Int32 => Arc::new(Int32Array::from_iter_values((0..n).map(|_| rng.random_range(1..3)))),
-            DataType::Int64 => Arc::new(Int64Array::from_iter_values((0..n).map(|_| rng.random_range(0..500_000)))),
-            DataType::Float64 => Arc::new(Float64Array::from_iter_values((0..n).map(|_| rng.random_range(0.0..200.0)))),
+            DataType::Int64 => Arc::new(Int64Array::from_iter_values(
+                (0..n).map(|_| rng.random_range(0..500_000)),
+            )),
+            DataType::Float64 => Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|_| rng.random_range(0.0..200.0)),
+            )),
             other => panic!("no generator for {other}"),
         };
         columns.push(array);
@@ -399,7 +449,9 @@ fn part_demo_cache(runtime: &tokio::runtime::Runtime) {
             let n = BATCH.min(rows - done);
             let lo = now - 86_400_000 + (86_400_000 * done / rows) as i64;
             let hi = now - 86_400_000 + (86_400_000 * (done + n) / rows) as i64;
-            stream.append(demo_batch(&catalog, name, &mut rng, n, lo, hi.max(lo + 1))).unwrap();
+            stream
+                .append(demo_batch(&catalog, name, &mut rng, n, lo, hi.max(lo + 1)))
+                .unwrap();
             done += n;
         }
     }

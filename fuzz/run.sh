@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the ingest decoders for a bounded time:
+# Fuzzes one target for a bounded time:
 #
 #   fuzz/run.sh [SECONDS] [libFuzzer flags...]     # SECONDS defaults to 60
+#   FUZZ_TARGET=sql fuzz/run.sh 600                # the SQL target (default: ingest_decoders)
 #
 # Installs cargo-fuzz if it is missing. cargo-fuzz needs nightly compiler flags (-Zsanitizer=address);
 # RUSTC_BOOTSTRAP=1 lets a stable toolchain accept them. New corpus entries go to a scratch folder
@@ -27,13 +28,14 @@ if [[ ! -e Cargo.lock || ../Cargo.lock -nt Cargo.lock ]]; then
     cp ../Cargo.lock Cargo.lock
 fi
 
-corpus="${FUZZ_CORPUS:-$(cd .. && pwd)/build/fuzz-corpus/ingest_decoders}"
+target="${FUZZ_TARGET:-ingest_decoders}"
+corpus="${FUZZ_CORPUS:-$(cd .. && pwd)/build/fuzz-corpus/$target}"
 mkdir -p "$corpus"
 
-flags=(-max_total_time="$seconds" -max_len=16384 -timeout=20 -dict="$(pwd)/ingest_decoders.dict")
+flags=(-max_total_time="$seconds" -max_len=16384 -timeout=20 -dict="$(pwd)/$target.dict")
 if [[ "${KEEP_GOING:-0}" != 0 ]]; then
     flags+=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
 fi
 
 # The first corpus folder receives new entries; the seeds are read from the second.
-exec nice -n "${FUZZ_NICE:-10}" cargo fuzz run ingest_decoders "$corpus" "$(pwd)/corpus/ingest_decoders" -- "${flags[@]}" "$@"
+exec nice -n "${FUZZ_NICE:-10}" cargo fuzz run "$target" "$corpus" "$(pwd)/corpus/$target" -- "${flags[@]}" "$@"

@@ -27,30 +27,40 @@ const HEAVY_MS: f64 = 25.0;
 const LIGHT_MS: f64 = 10.0;
 
 impl Engine {
-    /// Plans `sql` on the evaluation runtime (deep queries get its large stacks), within the evaluation
-    /// timeout. `incremental` is false for queries that run once.
+    /// Runs `work` (planning) on the evaluation runtime, whose threads have large stacks for deep but legal
+    /// queries, within the evaluation timeout.
+    async fn on_eval_runtime<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, EngineError>> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let handle = self.runtimes.light().ok_or(EngineError::ShuttingDown)?;
+        let timeout = self.limits.eval_timeout;
+        let task = handle.spawn(async move {
+            match tokio::time::timeout(timeout, work).await {
+                Ok(r) => r,
+                Err(_) => Err(EngineError::Sql(SqlError::new(format!(
+                    "planning the query took longer than {} ms",
+                    timeout.as_millis()
+                )))),
+            }
+        });
+        task.await
+            .map_err(|e| EngineError::Sql(SqlError::new(format!("planning failed: {e}"))))?
+    }
+
+    /// Plans `sql` (on the evaluation runtime). `incremental` is false for queries that run once.
     pub async fn prepare(&self, sql: &str, incremental: bool) -> Result<Arc<Prepared>, SqlError> {
-        let handle = self
-            .runtimes
-            .light()
-            .ok_or_else(|| SqlError::new("the engine is shutting down"))?;
         let (base, store, sql) = (self.base.clone(), self.store.clone(), sql.to_string());
         let mut planning = self.planning.clone();
         planning.incremental &= incremental;
-        let timeout = self.limits.eval_timeout;
-        let task = handle.spawn(async move {
-            match tokio::time::timeout(timeout, Prepared::new(&base, &store, &sql, &planning)).await {
-                Ok(r) => r,
-                Err(_) => Err(SqlError::new(format!(
-                    "planning the query took longer than {} ms",
-                    timeout.as_millis()
-                ))),
-            }
-        });
-        Ok(Arc::new(
-            task.await
-                .map_err(|e| SqlError::new(format!("planning failed: {e}")))??,
-        ))
+        let planned = self
+            .on_eval_runtime(async move { Ok(Prepared::new(&base, &store, &sql, &planning).await?) })
+            .await;
+        match planned {
+            Ok(p) => Ok(Arc::new(p)),
+            Err(EngineError::Sql(e)) => Err(e),
+            Err(e) => Err(SqlError::new(e.to_string())),
+        }
     }
 
     /// Checks a definition and plans it: the SQL is one allowed query that plans, the key columns are
@@ -58,24 +68,34 @@ impl Engine {
     pub async fn plan(&self, def: &Scenario) -> Result<Planned, EngineError> {
         registry::reserved(&def.name)?;
         def.check().map_err(EngineError::Invalid)?;
-        let prepared = self.prepare(&def.sql, true).await?;
-        if let Some(k) = def.key.iter().find(|k| !prepared.columns.iter().any(|c| &c.name == *k)) {
-            return Err(EngineError::Invalid(format!(
-                "key column `{k}` is not a column of the result"
-            )));
-        }
-        let alert = match &def.alert {
-            None => None,
-            Some(a) => {
-                let condition = prepared
-                    .condition(&a.when)
-                    .map_err(|e| EngineError::Invalid(format!("alert condition: {e}")))?;
-                let empty = datafusion::arrow::record_batch::RecordBatch::new_empty(prepared.schema.clone());
-                alerts::matching(&condition, a, &[empty]).map_err(EngineError::Invalid)?;
-                Some(condition)
+        let (base, store, planning, def) = (
+            self.base.clone(),
+            self.store.clone(),
+            self.planning.clone(),
+            def.clone(),
+        );
+        self.on_eval_runtime(async move {
+            let prepared = Arc::new(Prepared::new(&base, &store, &def.sql, &planning).await?);
+            if let Some(k) = def.key.iter().find(|k| !prepared.columns.iter().any(|c| &c.name == *k)) {
+                return Err(EngineError::Invalid(format!(
+                    "key column `{k}` is not a column of the result"
+                )));
             }
-        };
-        Ok(Planned { prepared, alert })
+            let alert = match &def.alert {
+                None => None,
+                Some(a) => {
+                    crate::engine::sandbox::check_size(&a.when)?;
+                    let condition = prepared
+                        .condition(&a.when)
+                        .map_err(|e| EngineError::Invalid(format!("alert condition: {e}")))?;
+                    let empty = datafusion::arrow::record_batch::RecordBatch::new_empty(prepared.schema.clone());
+                    alerts::matching(&condition, a, &[empty]).map_err(EngineError::Invalid)?;
+                    Some(condition)
+                }
+            };
+            Ok(Planned { prepared, alert })
+        })
+        .await
     }
 
     /// Checks a definition without registering it.

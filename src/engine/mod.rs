@@ -17,6 +17,7 @@
 //! definition starts a new epoch: its subscribers get a fresh snapshot on their open connection.
 
 pub mod alerts;
+pub mod capped;
 pub mod clock;
 pub mod diff;
 pub mod evaluate;

@@ -61,6 +61,8 @@ pub struct Prepared {
     caches: Vec<Arc<PartialCache>>,
     /// What this query's scans read and skipped.
     pub stats: Arc<ScanStats>,
+    /// Bytes a result may hold (the evaluation's memory limit).
+    max_result_bytes: usize,
 }
 
 /// The output of one run.
@@ -113,14 +115,27 @@ impl Prepared {
             full_reason,
             caches,
             stats,
+            max_result_bytes: planning.memory_bytes,
         })
     }
 
-    /// Runs the query as of `at`.
+    /// Runs the query as of `at`. A result larger than the evaluation's memory limit is an error.
     pub async fn run(&self, at: DateTime<Utc>) -> Result<Output> {
         let (task, data_time) = self.task(at);
         let batches = collect(fresh_state(Arc::clone(&self.plan))?, task).await?;
+        self.check_bytes(&batches)?;
         Ok(Output { batches, data_time })
+    }
+
+    fn check_bytes(&self, batches: &[RecordBatch]) -> Result<()> {
+        let bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        if bytes > self.max_result_bytes {
+            return Err(datafusion::error::DataFusionError::ResourcesExhausted(format!(
+                "the result holds {bytes} bytes, more than the limit of {}",
+                self.max_result_bytes
+            )));
+        }
+        Ok(())
     }
 
     /// Runs the query as of `at`, reading its result only until it has `limit` rows (the rest is never
@@ -138,6 +153,7 @@ impl Prepared {
             }
             rows += batch.num_rows();
             batches.push(batch);
+            self.check_bytes(&batches)?;
         }
         Ok((Output { batches, data_time }, cut))
     }

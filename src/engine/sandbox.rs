@@ -5,11 +5,20 @@
 //! statements (`SET`, `RESET`, `EXPLAIN`, transactions), and more than one statement. Files and URLs
 //! cannot be read: the session has no file formats, no URL tables and no table functions that read files,
 //! so `SELECT * FROM '/etc/passwd'` names a table that does not exist.
+//!
+//! Size comes first, before anything is parsed into a tree: the text is at most 64 KiB, and the tokens are
+//! counted (the tokenizer does not recurse) so that a query holds at most [`MAX_OPERATORS`] operators.
+//! DataFusion's planner and optimizer recurse over the expression tree, and a chain of binary operators
+//! (`1+1+...+1`, `a AND a AND ...`) is as deep as it is long; nesting by parentheses, functions, `CASE`
+//! or `NOT` is bounded by the parser's recursion limit (50). The bound here keeps the deepest tree far
+//! below what the evaluation threads' stacks (16 MiB) hold.
 
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use serde::Serialize;
 
 use super::scenario::MAX_SQL_BYTES;
@@ -64,11 +73,83 @@ fn position_in_message(message: &str) -> Option<(usize, usize)> {
     Some((number_after("Line: ")?, number_after("Column: ")?))
 }
 
-/// Parses `sql` and checks it is exactly one query.
-pub fn check(sql: &str) -> Result<(), SqlError> {
+/// Binary operators (and `AND`/`OR`) one query may hold.
+pub const MAX_OPERATORS: usize = 1_000;
+/// Calls of functions that build large values ([`super::capped::BUILDERS`]) one query may make: each
+/// value is limited, and so is their number, so that `||` between them stays bounded.
+pub const MAX_BUILDER_CALLS: usize = 16;
+
+/// Checks the size of `sql` (an expression or a query) without building a tree: its length and the number
+/// of its operators.
+pub fn check_size(sql: &str) -> Result<(), SqlError> {
     if sql.len() > MAX_SQL_BYTES {
         return Err(SqlError::new(format!("the SQL is longer than {MAX_SQL_BYTES} bytes")));
     }
+    // A text that does not tokenize is left to the parser, which says where.
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return Ok(());
+    };
+    let operators = tokens.iter().filter(|t| is_operator(t)).count();
+    let significant: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let builders = significant
+        .windows(2)
+        .filter(|w| match (w[0], w[1]) {
+            (Token::Word(word), Token::LParen) => {
+                super::capped::BUILDERS.contains(&word.value.to_ascii_lowercase().as_str())
+            }
+            _ => false,
+        })
+        .count();
+    if builders > MAX_BUILDER_CALLS {
+        return Err(SqlError::new(format!(
+            "the SQL calls functions that build values ({}) {builders} times, more than the limit of \
+             {MAX_BUILDER_CALLS}",
+            super::capped::BUILDERS.join(", ")
+        )));
+    }
+    if operators > MAX_OPERATORS {
+        return Err(SqlError::new(format!(
+            "the SQL holds {operators} operators, more than the limit of {MAX_OPERATORS}; \
+             split the expression, or use IN (...) or CASE for long lists"
+        )));
+    }
+    Ok(())
+}
+
+fn is_operator(t: &Token) -> bool {
+    match t {
+        Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR),
+        Token::DoubleEq
+        | Token::Eq
+        | Token::Neq
+        | Token::Lt
+        | Token::Gt
+        | Token::LtEq
+        | Token::GtEq
+        | Token::Spaceship
+        | Token::Plus
+        | Token::Minus
+        | Token::Mul
+        | Token::Div
+        | Token::DuckIntDiv
+        | Token::Mod
+        | Token::StringConcat
+        | Token::Ampersand
+        | Token::Pipe
+        | Token::Caret
+        | Token::ShiftLeft
+        | Token::ShiftRight
+        | Token::Tilde
+        | Token::DoubleColon
+        | Token::Arrow
+        | Token::LongArrow => true,
+        _ => false,
+    }
+}
+
+/// Parses `sql` and checks it is exactly one query.
+pub fn check(sql: &str) -> Result<(), SqlError> {
+    check_size(sql)?;
     let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
     match statements.len() {
         0 => return Err(SqlError::new("the SQL holds no statement")),
@@ -124,6 +205,16 @@ mod tests {
             .unwrap_err()
             .message
             .contains("one statement"));
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused_before_parsing() {
+        let chain = |n: usize| format!("SELECT {}", vec!["1"; n].join("+"));
+        assert!(check(&chain(500)).is_ok());
+        let e = check(&chain(20_000)).unwrap_err();
+        assert!(e.message.contains("operators"), "{e:?}");
+        let ands = format!("SELECT 1 WHERE {}", vec!["'a' = 'a'"; 3_000].join(" AND "));
+        assert!(check(&ands).unwrap_err().message.contains("operators"));
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn base(
     config.options_mut().execution.time_zone = Some(time_zone.to_string());
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
+    super::capped::install(&ctx);
     for stream in store.streams() {
         let table = StreamTable::new(stream.clone(), scan_stats.clone());
         ctx.register_table(stream.def.name.as_str(), Arc::new(table))?;

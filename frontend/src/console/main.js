@@ -149,7 +149,8 @@ async function validate() {
     if (my !== vSeq) return;
     lastColumns = r.columns || [];
     view.dispatch(setDiagnostics(view.state, []));
-    status('ok', '✓ ' + t('validate_ok', { n: lastColumns.length, cols: lastColumns.map((c) => `${c.name} (${c.type})`).join(', ') }));
+    const mode = r.mode === 'incremental' ? t('mode_incremental') : `${t('mode_full')}: ${r.full_reason || ''}`;
+    status('ok', '✓ ' + t('validate_ok', { n: lastColumns.length, cols: lastColumns.map((c) => `${c.name} (${c.type})`).join(', ') }) + ' · ' + mode);
   } catch (e) {
     if (e.name === 'AbortError' || my !== vSeq) return;
     markError(e);
@@ -258,20 +259,31 @@ function paintList() {
     li.tabIndex = 0;
     const top = el('div', 'sc-top');
     top.append(el('i', `sc-dot ${s.status}`), el('b', 'sc-name', s.name), el('span', 'sc-every', `${fmtInt(s.every_ms)} ms`));
+    if (s.mode) {
+      const badge = el('span', `sc-mode ${s.mode}`, s.mode === 'incremental' ? t('mode_incremental') : t('mode_full'));
+      badge.title = s.full_reason || t('mode_incremental_hint');
+      top.append(badge);
+    }
     const title = el('div', 'sc-title', splitTitle(s.title));
     const cost = el('div', 'sc-cost');
     cost.append(
       stat(t('last_eval'), fmtMs(s.last_eval_ms)), stat(t('p99'), fmtMs(s.p99_eval_ms)),
-      stat(t('rows_scanned'), fmtInt(s.rows_scanned)), stat(t('segments'), `${fmtInt(s.segments_scanned)}/${fmtInt(s.segments_skipped)}`),
-      stat(t('result_rows'), fmtInt(s.result_rows)), stat(t('errors'), fmtInt(s.errors)),
+      stat(t('rows_scanned'), fmtInt(s.rows_scanned)),
+      stat(t('segments'), `${fmtInt(s.segments_scanned)}/${fmtInt(s.segments_skipped)}/${fmtInt(s.segments_cached)}`),
+      stat(t('cache'), fmtBytes(s.cache_bytes)), stat(t('result_rows'), fmtInt(s.result_rows)), stat(t('errors'), fmtInt(s.errors)),
     );
     li.append(top, title, cost);
+    if (s.mode === 'full' && s.full_reason) li.append(el('div', 'sc-why', s.full_reason));
     if (s.last_error) li.append(el('div', 'sc-err', s.last_error));
     li.onclick = () => load(s);
     li.onkeydown = (e) => { if (e.key === 'Enter') load(s); };
     frag.append(li);
   }
   ul.replaceChildren(frag);
+}
+function fmtBytes(n) {
+  if (!n) return '0';
+  return n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
 }
 function stat(label, value) {
   const s = el('span', 'stat');
