@@ -93,7 +93,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The province's time zone: `now()` carries it, so `date_trunc('day', now())` is local midnight.
     pub time_zone: String,
-    /// Rows after which the open segment of a stream is sealed.
+    /// Rows after which the open segment of a stream is sealed (small segments are then compacted up to
+    /// four times this).
     pub seal_rows: usize,
     /// Age after which a non-empty open segment is sealed.
     pub seal_age: Duration,
@@ -122,7 +123,7 @@ impl Default for Config {
             queries: PathBuf::from("queries"),
             data_dir: PathBuf::from("data"),
             time_zone: "Asia/Ho_Chi_Minh".into(),
-            seal_rows: 65_536,
+            seal_rows: 16_384,
             seal_age: Duration::from_secs(60),
             eval_threads: 2,
             heartbeat: Duration::from_secs(5),

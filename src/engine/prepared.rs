@@ -83,7 +83,7 @@ impl Prepared {
         sandbox::check(sql)?;
         let clock = Clock::new(&planning.time_zone);
         let stats = Arc::new(ScanStats::default());
-        let state = session::for_query(base, &clock, memory(planning.memory_bytes)?, stats.clone())?;
+        let mut state = session::for_query(base, &clock, memory(planning.memory_bytes)?, stats.clone())?;
         let logical = state.create_logical_plan(sql).await?;
         session::sql_options().verify_plan(&logical)?;
         let inputs = session::input_tables(&logical);
@@ -93,16 +93,27 @@ impl Prepared {
             .iter()
             .filter_map(|name| store.stream(name).cloned())
             .collect();
+        let mut rewritten = if planning.incremental {
+            incremental::rewrite(physical, &planning.budget, planning.parallelism)?
+        } else {
+            Rewritten::full(physical, "incremental evaluation is turned off (--no-incremental)")
+        };
+        if rewritten.mode == Mode::Incremental && state.config().target_partitions() > 1 {
+            // A tick merges cached states and reads little: one partition avoids repartitioning and
+            // spawning for it. (Computing a segment's states runs several segments at once instead.)
+            state.config_mut().options_mut().execution.target_partitions = 1;
+            let single = pushdown::push_time_bounds(state.create_physical_plan(&logical).await?)?;
+            let again = incremental::rewrite(single, &planning.budget, planning.parallelism)?;
+            if again.mode == Mode::Incremental {
+                rewritten = again;
+            }
+        }
         let Rewritten {
             plan,
             mode,
             full_reason,
             caches,
-        } = if planning.incremental {
-            incremental::rewrite(physical, &planning.budget, planning.parallelism)?
-        } else {
-            Rewritten::full(physical, "incremental evaluation is turned off (--no-incremental)")
-        };
+        } = rewritten;
         Ok(Prepared {
             plan,
             state,

@@ -2,8 +2,9 @@
 //!
 //! Every segment knows the min/max of its event-time column, so a query with a time filter reads only the
 //! segments that can hold matching rows ([`scan::StreamScanExec`]). The open segment is sealed (its batches
-//! concatenated into one) when it reaches a row count or an age; runs of small sealed segments are
-//! compacted into larger ones ([`compact`]). Retention drops whole sealed segments whose newest event is
+//! concatenated into one) when it reaches a row count (`seal_rows`, 16,384 by default: a tick re-reads the
+//! open segment, so it stays small) or an age; runs of small sealed segments are compacted into larger ones,
+//! up to four times `seal_rows` ([`compact`]). Retention drops whole sealed segments whose newest event is
 //! older than the stream's retention. A reader takes a [`Snapshot`]: a list of `Arc`s, cheap to take and
 //! unaffected by later appends. This module does not decode or validate: it is given batches that already
 //! match the stream's schema.
@@ -373,7 +374,7 @@ impl StreamStore {
     pub fn compact(&self) -> usize {
         let runs: Vec<Vec<Arc<Segment>>> = {
             let s = self.segments.read();
-            compact::plan(&s.sealed, self.seal_rows)
+            compact::plan(&s.sealed, self.seal_rows.saturating_mul(compact::GROWTH))
                 .into_iter()
                 .map(|r| s.sealed[r].to_vec())
                 .collect()

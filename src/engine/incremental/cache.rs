@@ -83,11 +83,13 @@ struct Entry {
     bytes: usize,
 }
 
-/// Partial aggregate states of sealed segments, by segment id.
+/// Partial aggregate states of sealed segments, by segment id, and combined states of blocks of them, by
+/// their members' ids.
 #[derive(Debug)]
 pub struct PartialCache {
     budget: Arc<CacheBudget>,
     entries: Mutex<HashMap<u64, Entry>>,
+    blocks: Mutex<HashMap<Vec<u64>, Entry>>,
 }
 
 impl PartialCache {
@@ -95,7 +97,36 @@ impl PartialCache {
         PartialCache {
             budget,
             entries: Mutex::new(HashMap::new()),
+            blocks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The combined state of the segments `members`, in this order.
+    pub fn block(&self, members: &[u64]) -> Option<RecordBatch> {
+        self.blocks.lock().get(members).map(|e| e.state.clone())
+    }
+
+    /// Keeps the combined state of `members` if the budget allows.
+    pub fn insert_block(&self, members: Vec<u64>, state: RecordBatch) -> bool {
+        let bytes = state.get_array_memory_size();
+        if !self.budget.reserve(bytes) {
+            return false;
+        }
+        if let Some(old) = self.blocks.lock().insert(members, Entry { state, bytes }) {
+            self.budget.release(old.bytes);
+        }
+        true
+    }
+
+    /// Drops every block not in `keep`.
+    pub fn retain_blocks(&self, keep: &HashSet<Vec<u64>>) {
+        self.blocks.lock().retain(|members, e| {
+            let kept = keep.contains(members);
+            if !kept {
+                self.budget.release(e.bytes);
+            }
+            kept
+        });
     }
 
     pub fn get(&self, segment: u64) -> Option<RecordBatch> {
@@ -128,7 +159,8 @@ impl PartialCache {
 
     /// Bytes this cache holds.
     pub fn bytes(&self) -> usize {
-        self.entries.lock().values().map(|e| e.bytes).sum()
+        self.entries.lock().values().map(|e| e.bytes).sum::<usize>()
+            + self.blocks.lock().values().map(|e| e.bytes).sum::<usize>()
     }
 
     pub fn len(&self) -> usize {
@@ -142,7 +174,7 @@ impl PartialCache {
 
 impl Drop for PartialCache {
     fn drop(&mut self) {
-        for e in self.entries.get_mut().values() {
+        for e in self.entries.get_mut().values().chain(self.blocks.get_mut().values()) {
             self.budget.release(e.bytes);
         }
     }

@@ -98,26 +98,20 @@ impl IncrementalAggExec {
         let snapshot = view.get(&self.stream).cloned().unwrap_or_default();
         let segments: Vec<&Arc<Segment>> = snapshot.segments().collect();
         let ranges: Vec<(i64, i64)> = segments.iter().map(|s| (s.min_ms, s.max_ms)).collect();
-        let covered = coverage(&self.bounds, &ranges)?;
+        let coverage = coverage(&self.bounds, &ranges)?;
         let sealed = snapshot.sealed.len();
 
-        let mut states_out = Vec::new();
-        let mut keep = HashSet::new();
-        let mut missing: Vec<Arc<Segment>> = Vec::new();
+        // The covered sealed segments (in the snapshot's order) with their states once known.
+        let mut covered: Vec<(Arc<Segment>, Option<RecordBatch>)> = Vec::new();
         let mut fresh: Vec<Arc<Segment>> = Vec::new();
         let (mut hits, mut skipped, mut combined) = (0u64, 0u64, 0u64);
-        for (i, (seg, c)) in segments.iter().zip(covered).enumerate() {
+        for (i, (seg, c)) in segments.iter().zip(coverage).enumerate() {
             match c {
                 Coverage::None => skipped += 1,
                 Coverage::All if i < sealed => {
-                    keep.insert(seg.id);
-                    match self.cache.get(seg.id) {
-                        Some(state) => {
-                            hits += 1;
-                            states_out.push(state);
-                        }
-                        None => missing.push(Arc::clone(seg)),
-                    }
+                    let state = self.cache.get(seg.id);
+                    hits += u64::from(state.is_some());
+                    covered.push((Arc::clone(seg), state));
                 }
                 _ => fresh.push(Arc::clone(seg)),
             }
@@ -126,7 +120,10 @@ impl IncrementalAggExec {
         // A compacted segment some of whose parts are cached: their states, combined with those of the
         // other parts (read from the segment's slices).
         let mut compute = Vec::new();
-        for seg in missing {
+        for (i, (seg, state)) in covered.iter_mut().enumerate() {
+            if state.is_some() {
+                continue;
+            }
             let known: Vec<Option<RecordBatch>> = seg.parts.iter().map(|p| self.cache.get(p.id)).collect();
             let unknown: Option<Vec<Arc<Segment>>> = known
                 .iter()
@@ -140,33 +137,39 @@ impl IncrementalAggExec {
                     if !unknown.is_empty() {
                         states.extend(self.run_partial(&view, &context, unknown).await?);
                     }
-                    let state = self.reduce(states, &context).await?;
-                    self.cache.insert(seg.id, state.clone());
+                    let reduced = self.reduce(states, &context).await?;
+                    self.cache.insert(seg.id, reduced.clone());
                     combined += 1;
-                    states_out.push(state);
+                    *state = Some(reduced);
                 }
-                _ => compute.push(seg),
+                _ => compute.push(i),
             }
         }
-        // The others: the partial aggregate over each segment alone, a few at a time.
-        let mut computed = futures::stream::iter(compute.into_iter().map(|seg| {
-            let this = Arc::clone(&self);
-            let (view, context) = (Arc::clone(&view), Arc::clone(&context));
-            async move {
-                let batches = this.run_partial(&view, &context, vec![Arc::clone(&seg)]).await?;
-                let state = concat_batches(&this.schema(), &batches)?;
-                Ok::<_, datafusion::error::DataFusionError>((seg.id, state))
+        // The others: the partial aggregate over each segment alone, `parallelism` at a time, each on a task
+        // of its own (a dropped evaluation aborts them).
+        let mut running = tokio::task::JoinSet::new();
+        let mut compute = compute.into_iter();
+        loop {
+            while running.len() < self.parallelism {
+                let Some(i) = compute.next() else { break };
+                let seg = Arc::clone(&covered[i].0);
+                let this = Arc::clone(&self);
+                let (view, context) = (Arc::clone(&view), Arc::clone(&context));
+                running.spawn(async move {
+                    let batches = this.run_partial(&view, &context, vec![Arc::clone(&seg)]).await?;
+                    let state = concat_batches(&this.schema(), &batches)?;
+                    Ok::<_, datafusion::error::DataFusionError>((i, state))
+                });
             }
-        }))
-        .buffer_unordered(self.parallelism);
-        while let Some((id, state)) = computed.try_next().await? {
-            if !self.cache.insert(id, state.clone()) {
-                metrics::counter!("ioc_engine_cache_refused_total").increment(1);
-            }
+            let Some(done) = running.join_next().await else { break };
+            let (i, state) = done.map_err(|e| internal_datafusion_err!("computing a segment's states: {e}"))??;
+            // Past the budget the state is used for this tick only (the budget counts the refusal).
+            self.cache.insert(covered[i].0.id, state.clone());
             metrics::counter!("ioc_engine_cache_misses_total").increment(1);
-            states_out.push(state);
+            covered[i].1 = Some(state);
         }
-        drop(computed);
+        let keep: HashSet<u64> = covered.iter().map(|(seg, _)| seg.id).collect();
+        let mut states_out = self.blocks(covered, &context).await?;
         // The open segment and the segments the bounds cut: read as they are now.
         if !fresh.is_empty() {
             states_out.extend(self.run_partial(&view, &context, fresh).await?);
@@ -179,6 +182,45 @@ impl IncrementalAggExec {
             stats.segments_skipped.fetch_add(skipped, Ordering::Relaxed);
         }
         Ok(states_out)
+    }
+
+    /// The states of the covered segments, fewer of them: segments whose oldest events fall in one time
+    /// block share one combined state, kept in the cache (keyed by the block's members) for as long as the
+    /// block keeps its members, so a tick merges tens of states rather than one per segment.
+    async fn blocks(
+        &self,
+        covered: Vec<(Arc<Segment>, Option<RecordBatch>)>,
+        context: &Arc<TaskContext>,
+    ) -> Result<Vec<RecordBatch>> {
+        let lo = covered.iter().map(|(s, _)| s.min_ms).min().unwrap_or(0);
+        let hi = covered.iter().map(|(s, _)| s.max_ms).max().unwrap_or(0);
+        let width = block_width(hi.saturating_sub(lo));
+        let mut groups: std::collections::BTreeMap<i64, Vec<(u64, RecordBatch)>> = std::collections::BTreeMap::new();
+        for (seg, state) in covered {
+            if let Some(state) = state {
+                groups.entry(seg.min_ms.div_euclid(width)).or_default().push((seg.id, state));
+            }
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        let mut keep = HashSet::new();
+        for members in groups.into_values() {
+            if members.len() < 2 {
+                out.extend(members.into_iter().map(|(_, s)| s));
+                continue;
+            }
+            let ids: Vec<u64> = members.iter().map(|(id, _)| *id).collect();
+            keep.insert(ids.clone());
+            match self.cache.block(&ids) {
+                Some(state) => out.push(state),
+                None => {
+                    let state = self.reduce(members.into_iter().map(|(_, s)| s).collect(), context).await?;
+                    self.cache.insert_block(ids, state.clone());
+                    out.push(state);
+                }
+            }
+        }
+        self.cache.retain_blocks(&keep);
+        Ok(out)
     }
 
     /// Runs the partial aggregate over `segments` of the stream only (the other streams as in `view`).
@@ -226,6 +268,16 @@ impl IncrementalAggExec {
         let batches = collect(Arc::new(reduce), Arc::clone(context)).await?;
         Ok(concat_batches(&schema, &batches)?)
     }
+}
+
+/// The time width of the blocks whose segments share one combined state: the smallest of a few widths that
+/// cuts `span` into at most 48 blocks (stable while the span stays in its range, so blocks are reused).
+fn block_width(span_ms: i64) -> i64 {
+    const HOUR: i64 = 3_600_000;
+    [HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR, 31 * 24 * HOUR, 366 * 24 * HOUR]
+        .into_iter()
+        .find(|w| span_ms / w <= 48)
+        .unwrap_or(366 * 24 * HOUR)
 }
 
 /// A copy of `plan` whose operators hold no state from an earlier run (a hash join's build side, dynamic
