@@ -90,6 +90,9 @@ pub struct PartialCache {
     budget: Arc<CacheBudget>,
     entries: Mutex<HashMap<u64, Entry>>,
     blocks: Mutex<HashMap<Vec<u64>, Entry>>,
+    /// The covered segments of the last run and the states assembled for them (the same batches as the
+    /// entries and blocks, shared, so not counted again).
+    last: Mutex<Option<(Vec<u64>, Vec<RecordBatch>)>>,
 }
 
 impl PartialCache {
@@ -98,7 +101,21 @@ impl PartialCache {
             budget,
             entries: Mutex::new(HashMap::new()),
             blocks: Mutex::new(HashMap::new()),
+            last: Mutex::new(None),
         }
+    }
+
+    /// The states assembled for exactly the covered segments `ids`, when the last run had the same.
+    pub fn assembled(&self, ids: &[u64]) -> Option<Vec<RecordBatch>> {
+        match &*self.last.lock() {
+            Some((last, states)) if last.as_slice() == ids => Some(states.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers the states assembled for the covered segments `ids`.
+    pub fn remember(&self, ids: Vec<u64>, states: Vec<RecordBatch>) {
+        *self.last.lock() = Some((ids, states));
     }
 
     /// The combined state of the segments `members`, in this order.

@@ -101,21 +101,59 @@ impl IncrementalAggExec {
         let coverage = coverage(&self.bounds, &ranges)?;
         let sealed = snapshot.sealed.len();
 
-        // The covered sealed segments (in the snapshot's order) with their states once known.
-        let mut covered: Vec<(Arc<Segment>, Option<RecordBatch>)> = Vec::new();
+        // The covered sealed segments (in the snapshot's order), the others to read or skip.
+        let mut covered: Vec<Arc<Segment>> = Vec::new();
         let mut fresh: Vec<Arc<Segment>> = Vec::new();
-        let (mut hits, mut skipped, mut combined) = (0u64, 0u64, 0u64);
+        let mut skipped = 0u64;
         for (i, (seg, c)) in segments.iter().zip(coverage).enumerate() {
             match c {
                 Coverage::None => skipped += 1,
-                Coverage::All if i < sealed => {
-                    let state = self.cache.get(seg.id);
-                    hits += u64::from(state.is_some());
-                    covered.push((Arc::clone(seg), state));
-                }
+                Coverage::All if i < sealed => covered.push(Arc::clone(seg)),
                 _ => fresh.push(Arc::clone(seg)),
             }
         }
+        let ids: Vec<u64> = covered.iter().map(|s| s.id).collect();
+        // Most ticks cover the same sealed segments as the last one (new events go to the open segment):
+        // then the states assembled last time serve again, with no lookup at all.
+        let (mut states_out, hits, combined) = match self.cache.assembled(&ids) {
+            Some(states) => (states, ids.len() as u64, 0),
+            None => {
+                let (states, hits, combined) = self.assemble(covered, &view, &context).await?;
+                self.cache.remember(ids, states.clone());
+                (states, hits, combined)
+            }
+        };
+        // The open segment and the segments the bounds cut: read as they are now.
+        if !fresh.is_empty() {
+            states_out.extend(self.run_partial(&view, &context, fresh).await?);
+        }
+        metrics::counter!("ioc_engine_cache_hits_total").increment(hits);
+        if let Some(stats) = context.session_config().get_extension::<ScanStats>() {
+            stats.segments_cached.fetch_add(hits + combined, Ordering::Relaxed);
+            stats.segments_combined.fetch_add(combined, Ordering::Relaxed);
+            stats.segments_skipped.fetch_add(skipped, Ordering::Relaxed);
+        }
+        Ok(states_out)
+    }
+
+    /// The states of the covered segments: from the cache, combined from cached parts, or computed; then
+    /// grouped into blocks. Drops the cache entries of segments no longer covered. Answers the states, the
+    /// segments found in the cache, and those combined from their parts.
+    async fn assemble(
+        self: &Arc<Self>,
+        segments: Vec<Arc<Segment>>,
+        view: &Arc<ReadView>,
+        context: &Arc<TaskContext>,
+    ) -> Result<(Vec<RecordBatch>, u64, u64)> {
+        let (mut hits, mut combined) = (0u64, 0u64);
+        let mut covered: Vec<(Arc<Segment>, Option<RecordBatch>)> = segments
+            .into_iter()
+            .map(|seg| {
+                let state = self.cache.get(seg.id);
+                hits += u64::from(state.is_some());
+                (seg, state)
+            })
+            .collect();
 
         // A compacted segment some of whose parts are cached: their states, combined with those of the
         // other parts (read from the segment's slices).
@@ -135,9 +173,9 @@ impl IncrementalAggExec {
                 Some(unknown) if known.iter().any(Option::is_some) => {
                     let mut states: Vec<RecordBatch> = known.into_iter().flatten().collect();
                     if !unknown.is_empty() {
-                        states.extend(self.run_partial(&view, &context, unknown).await?);
+                        states.extend(self.run_partial(view, context, unknown).await?);
                     }
-                    let reduced = self.reduce(states, &context).await?;
+                    let reduced = self.reduce(states, context).await?;
                     self.cache.insert(seg.id, reduced.clone());
                     combined += 1;
                     *state = Some(reduced);
@@ -153,8 +191,8 @@ impl IncrementalAggExec {
             while running.len() < self.parallelism {
                 let Some(i) = compute.next() else { break };
                 let seg = Arc::clone(&covered[i].0);
-                let this = Arc::clone(&self);
-                let (view, context) = (Arc::clone(&view), Arc::clone(&context));
+                let this = Arc::clone(self);
+                let (view, context) = (Arc::clone(view), Arc::clone(context));
                 running.spawn(async move {
                     let batches = this.run_partial(&view, &context, vec![Arc::clone(&seg)]).await?;
                     let state = concat_batches(&this.schema(), &batches)?;
@@ -169,19 +207,9 @@ impl IncrementalAggExec {
             covered[i].1 = Some(state);
         }
         let keep: HashSet<u64> = covered.iter().map(|(seg, _)| seg.id).collect();
-        let mut states_out = self.blocks(covered, &context).await?;
-        // The open segment and the segments the bounds cut: read as they are now.
-        if !fresh.is_empty() {
-            states_out.extend(self.run_partial(&view, &context, fresh).await?);
-        }
+        let states = self.blocks(covered, context).await?;
         self.cache.retain(&keep);
-        metrics::counter!("ioc_engine_cache_hits_total").increment(hits);
-        if let Some(stats) = context.session_config().get_extension::<ScanStats>() {
-            stats.segments_cached.fetch_add(hits + combined, Ordering::Relaxed);
-            stats.segments_combined.fetch_add(combined, Ordering::Relaxed);
-            stats.segments_skipped.fetch_add(skipped, Ordering::Relaxed);
-        }
-        Ok(states_out)
+        Ok((states, hits, combined))
     }
 
     /// The states of the covered segments, fewer of them: segments whose oldest events fall in one time
