@@ -73,14 +73,17 @@ impl Drop for EvalRuntimes {
     }
 }
 
-/// Lowers the calling thread's scheduling priority by `nice` (Linux keeps one per thread).
+/// Lowers the calling thread's scheduling priority by `nice`, from the process's (Linux keeps one per
+/// thread).
 fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
     if nice > 0 {
-        // SAFETY: gettid and setpriority only read their arguments; a failure leaves the priority as it was.
+        // SAFETY: gettid, getpriority and setpriority only read their arguments; a failure leaves the
+        // priority as it was.
         unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice);
+            let tid = libc::gettid() as libc::id_t;
+            let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+            libc::setpriority(libc::PRIO_PROCESS, tid, (current + nice).min(19));
         }
     }
     #[cfg(not(target_os = "linux"))]

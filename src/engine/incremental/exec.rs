@@ -226,7 +226,10 @@ impl IncrementalAggExec {
         let mut groups: std::collections::BTreeMap<i64, Vec<(u64, RecordBatch)>> = std::collections::BTreeMap::new();
         for (seg, state) in covered {
             if let Some(state) = state {
-                groups.entry(seg.min_ms.div_euclid(width)).or_default().push((seg.id, state));
+                groups
+                    .entry(seg.min_ms.div_euclid(width))
+                    .or_default()
+                    .push((seg.id, state));
             }
         }
         let mut out = Vec::with_capacity(groups.len());
@@ -241,7 +244,9 @@ impl IncrementalAggExec {
             match self.cache.block(&ids) {
                 Some(state) => out.push(state),
                 None => {
-                    let state = self.reduce(members.into_iter().map(|(_, s)| s).collect(), context).await?;
+                    let state = self
+                        .reduce(members.into_iter().map(|(_, s)| s).collect(), context)
+                        .await?;
                     self.cache.insert_block(ids, state.clone());
                     out.push(state);
                 }
@@ -302,10 +307,17 @@ impl IncrementalAggExec {
 /// cuts `span` into at most 48 blocks (stable while the span stays in its range, so blocks are reused).
 fn block_width(span_ms: i64) -> i64 {
     const HOUR: i64 = 3_600_000;
-    [HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR, 31 * 24 * HOUR, 366 * 24 * HOUR]
-        .into_iter()
-        .find(|w| span_ms / w <= 48)
-        .unwrap_or(366 * 24 * HOUR)
+    [
+        HOUR,
+        6 * HOUR,
+        24 * HOUR,
+        7 * 24 * HOUR,
+        31 * 24 * HOUR,
+        366 * 24 * HOUR,
+    ]
+    .into_iter()
+    .find(|w| span_ms / w <= 48)
+    .unwrap_or(366 * 24 * HOUR)
 }
 
 /// A copy of `plan` whose operators hold no state from an earlier run (a hash join's build side, dynamic
