@@ -1,7 +1,8 @@
 //! The stream catalog and the reference tables, read from the `--queries` folder.
 //!
 //! `streams.toml` declares each stream's columns (with Arrow types), its event-time column, its retention
-//! and an optional id column. `reference/*.csv` are small, static lookup tables (communes, agencies,
+//! (kept in memory), an optional history (kept in Parquet files beyond the retention) and an optional id
+//! column. `reference/*.csv` are small, static lookup tables (communes, agencies,
 //! procedures) registered under their file stem. This module only reads and checks; it stores nothing.
 
 use std::collections::BTreeMap;
@@ -74,6 +75,8 @@ struct StreamToml {
     #[serde(default)]
     id: Option<String>,
     retention: String,
+    #[serde(default)]
+    history: Option<String>,
     columns: Vec<ColumnDef>,
 }
 
@@ -97,6 +100,9 @@ pub struct StreamDef {
     pub retention: Duration,
     /// The retention as written in the catalog (`24h`), for display.
     pub retention_text: String,
+    /// How long events are kept in Parquet files beyond the in-memory window (`history = "400d"`), with
+    /// its text; `None` when the stream keeps only its retention.
+    pub history: Option<(Duration, String)>,
 }
 
 impl StreamDef {
@@ -270,6 +276,15 @@ fn stream_def(name: &str, s: StreamToml) -> Result<StreamDef, String> {
     let retention = parse_duration(&s.retention)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("retention `{}` is not a duration like 30m, 24h or 7d", s.retention))?;
+    let history = match s.history {
+        None => None,
+        Some(text) => {
+            let d = parse_duration(&text)
+                .filter(|d| *d > retention)
+                .ok_or_else(|| format!("history `{text}` is not a duration longer than the retention, like 400d"))?;
+            Some((d, text))
+        }
+    };
     Ok(StreamDef {
         name: name.to_string(),
         schema: Arc::new(Schema::new(fields)),
@@ -278,6 +293,7 @@ fn stream_def(name: &str, s: StreamToml) -> Result<StreamDef, String> {
         id,
         retention,
         retention_text: s.retention,
+        history,
     })
 }
 

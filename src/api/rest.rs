@@ -128,6 +128,12 @@ pub struct StreamInfo {
     rows: usize,
     bytes: usize,
     segments: usize,
+    /// The catalog's `history` (`400d`), or null for a stream that keeps only its retention.
+    history: Option<String>,
+    /// Events in the history's files, their bytes on disk, and the oldest event time they hold.
+    history_rows: u64,
+    history_bytes: u64,
+    history_from: Option<String>,
 }
 
 pub async fn streams(
@@ -140,6 +146,7 @@ pub async fn streams(
         .streams()
         .map(|s| {
             let stats = s.stats();
+            let history = s.history_stats().unwrap_or_default();
             StreamInfo {
                 name: s.def.name.clone(),
                 event_time: s.def.event_time_name().to_string(),
@@ -149,6 +156,13 @@ pub async fn streams(
                 rows: stats.rows,
                 bytes: stats.bytes,
                 segments: stats.segments,
+                history: s.def.history.as_ref().map(|(_, text)| text.clone()),
+                history_rows: history.rows,
+                history_bytes: history.bytes,
+                history_from: history
+                    .from_ms
+                    .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
+                    .map(crate::values::format_time),
             }
         })
         .collect();

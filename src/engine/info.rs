@@ -41,6 +41,8 @@ pub struct ScenarioInfo {
     pub segments_scanned: u64,
     pub segments_skipped: u64,
     pub segments_cached: u64,
+    /// History files its last evaluation opened (none for a query that stays inside the memory window).
+    pub history_files_read: u64,
     /// Bytes its cached partial aggregates hold.
     pub cache_bytes: usize,
     pub result_rows: usize,
@@ -129,6 +131,7 @@ fn info(sc: &Running) -> ScenarioInfo {
         segments_scanned: status.scanned.segments_scanned,
         segments_skipped: status.scanned.segments_skipped,
         segments_cached: status.scanned.segments_cached,
+        history_files_read: status.scanned.files_read,
         cache_bytes: prepared.map_or(0, |p| p.cache_bytes()),
         result_rows: status.result_rows,
     }

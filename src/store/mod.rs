@@ -13,18 +13,21 @@
 //! An append that would pass a cap is refused ([`StoreFull`]) and ingest answers 429; retention frees room.
 //!
 //! [`StreamStore::ingest`] is the one way events come in: under the stream's writer lock it drops events
-//! whose id is already stored ([`ids`]), checks the caps, appends the batch to the WAL ([`crate::wal`]),
+//! whose id is already stored ([`ids`]), checks the caps, appends the batch to the WAL ([`wal`]),
 //! and only then makes it visible to readers. A failure at any step leaves nothing behind. On start,
 //! [`Store::open`] replays the WAL through the same path (without writing it again). Every append bumps the
 //! stream's version, which [`StreamStore::changes`] lets a scenario wait on.
 
 pub mod compact;
+pub mod history;
 pub mod ids;
+mod mover;
 pub mod scan;
 pub mod segment;
 pub mod table;
 pub mod time;
 pub mod view;
+pub mod wal;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,9 +43,9 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 use crate::catalog::{Catalog, StreamDef};
-use crate::wal::{self, ReplayStats, StreamWal, WalConfig};
 pub use segment::{Part, Segment};
 pub use view::{ReadView, Snapshot};
+use wal::{ReplayStats, StreamWal, WalConfig};
 
 #[derive(Debug)]
 struct Segments {
@@ -50,6 +53,8 @@ struct Segments {
     open: Segment,
     opened_at: Instant,
     max_event_ms: Option<i64>,
+    /// The history's files, as segments (empty for a stream without history).
+    history: Vec<Arc<Segment>>,
 }
 
 /// Rows and bytes held, for `/api/v1/streams` and `/metrics`.
@@ -123,6 +128,8 @@ pub struct StreamStore {
     version: watch::Sender<u64>,
     /// Taken by writers (ingest, retention) before `segments`; readers never take it.
     writer: Mutex<Writer>,
+    /// The Parquet history, for a stream that keeps one; taken before `writer` (only by maintenance).
+    history: Option<Mutex<history::History>>,
 }
 
 impl StreamStore {
@@ -147,11 +154,13 @@ impl StreamStore {
                 open: Segment::empty(),
                 opened_at: Instant::now(),
                 max_event_ms: None,
+                history: Vec::new(),
             }),
             seal_rows: seal_rows.max(1),
             seal_age,
             version: watch::Sender::new(0),
             writer: Mutex::new(Writer::default()),
+            history: None,
         }
     }
 
@@ -292,7 +301,7 @@ impl StreamStore {
     pub fn snapshot(&self) -> Snapshot {
         let s = self.segments.read();
         Snapshot {
-            sealed: s.sealed.clone(),
+            sealed: s.history.iter().chain(&s.sealed).cloned().collect(),
             open: (s.open.rows > 0).then(|| Arc::new(s.open.clone())),
             max_event_ms: s.max_event_ms,
         }
@@ -326,16 +335,35 @@ impl StreamStore {
         self.version.subscribe()
     }
 
-    /// Seals an open segment that is older than the seal age and drops sealed segments whose newest event
-    /// is older than `now_ms - retention` (with their ids, and the WAL files past retention). Returns the
-    /// rows dropped.
+    /// Seals an open segment that is older than the seal age; then, for a stream without history, drops
+    /// the sealed segments whose newest event is older than `now_ms - retention` (with their ids, and the
+    /// WAL files past retention), or, for a stream with history, moves events past the window to its
+    /// Parquet files ([`mover`]); then compacts small segments. Returns the rows that left memory.
     pub fn maintain(&self, now_ms: i64) -> usize {
+        {
+            let _w = self.writer.lock();
+            let mut s = self.segments.write();
+            if s.open.rows > 0 && s.opened_at.elapsed() >= self.seal_age {
+                seal(&mut s);
+            }
+        }
+        let left = match &self.history {
+            Some(history) => self.move_to_history(&mut history.lock(), now_ms),
+            None => self.expire(now_ms),
+        };
+        let merged = self.compact();
+        if merged > 0 {
+            metrics::counter!("ioc_store_compactions_total").increment(merged as u64);
+        }
+        left
+    }
+
+    /// Drops the sealed segments whose newest event is older than the retention, their ids and the WAL
+    /// files past it. Returns the rows dropped.
+    fn expire(&self, now_ms: i64) -> usize {
         let cutoff = now_ms.saturating_sub(self.def.retention.as_millis() as i64);
         let mut w = self.writer.lock();
         let mut s = self.segments.write();
-        if s.open.rows > 0 && s.opened_at.elapsed() >= self.seal_age {
-            seal(&mut s);
-        }
         // An open segment entirely past retention (a quiet stream) goes too.
         if s.open.rows > 0 && s.open.max_ms < cutoff {
             seal(&mut s);
@@ -355,17 +383,17 @@ impl StreamStore {
             }
         }
         if let Some(wal) = w.wal.as_mut() {
-            let deleted = wal.maintain(cutoff);
+            let deleted = wal.maintain(|f| f.max_ms < cutoff);
             if deleted > 0 {
                 metrics::counter!("ioc_wal_files_deleted_total").increment(deleted as u64);
             }
         }
-        drop(w);
-        let merged = self.compact();
-        if merged > 0 {
-            metrics::counter!("ioc_store_compactions_total").increment(merged as u64);
-        }
         dropped
+    }
+
+    /// What the stream's history holds (`None` for a stream without history).
+    pub fn history_stats(&self) -> Option<history::HistoryStats> {
+        self.history.as_ref().map(|h| h.lock().stats())
     }
 
     /// Merges runs of small sealed segments into larger ones ([`compact`]). The copy is made outside the
@@ -527,12 +555,40 @@ impl Store {
         wal: &WalConfig,
         now_ms: i64,
     ) -> Result<(Store, BTreeMap<String, ReplayStats>), wal::WalError> {
-        let store = Self::with_caps(catalog, seal_rows, seal_age, caps);
+        let mut store = Self::with_caps(catalog, seal_rows, seal_age, caps);
+        // The history lives beside the WAL folder, in the data directory.
+        let data_dir = wal.dir.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
         let mut stats = BTreeMap::new();
-        for (name, stream) in &store.streams {
-            let cutoff = now_ms.saturating_sub(stream.def.retention.as_millis() as i64);
-            let (log, st) = StreamWal::open(wal, name, cutoff, |batch| stream.restore(batch, cutoff))?;
-            stream.writer.lock().wal = Some(log);
+        for (name, stream) in store.streams.iter_mut() {
+            let history = history::History::open(&data_dir, &stream.def).map_err(|e| wal::WalError::Replay {
+                path: data_dir.join("history").join(name).display().to_string(),
+                message: e.to_string(),
+            })?;
+            let retention_cutoff = now_ms.saturating_sub(stream.def.retention.as_millis() as i64);
+            // Without history, events past retention are left out and their files deleted. With history,
+            // events older than the watermark from files below `wal_from` are in Parquet already; every
+            // other event comes back to memory and moves at the next maintenance.
+            let (watermark, wal_from) = history
+                .as_ref()
+                .map_or((retention_cutoff, u64::MAX), |h| (h.watermark(), h.wal_from()));
+            let with_history = history.is_some();
+            let cutoff_of = move |number: u64| {
+                if !with_history || number < wal_from {
+                    watermark
+                } else {
+                    i64::MIN
+                }
+            };
+            let keep = |f: &wal::FileInfo| f.max_ms >= cutoff_of(f.number);
+            let (log, st) = StreamWal::open(wal, name, keep, |batch, number| {
+                stream.restore(batch, cutoff_of(number))
+            })?;
+            let s = Arc::get_mut(stream).expect("the store is not shared yet");
+            if let Some(h) = history {
+                s.segments.get_mut().history = h.segments();
+                s.history = Some(Mutex::new(h));
+            }
+            s.writer.get_mut().wal = Some(log);
             stats.insert(name.clone(), st);
         }
         Ok((store, stats))

@@ -2,8 +2,9 @@
 //! runs, not when it is planned, so one planned query serves every tick.
 //!
 //! Segments that the scan's time bounds rule out are skipped (their values are computed at each run, so
-//! `now()` moves). The rows kept are handed out in slices of at most `batch_size` rows, round-robin over
-//! the scan's partitions. DataFusion still applies the filters to those rows: skipping is only a saving.
+//! `now()` moves). The rows kept in memory are handed out in slices of at most `batch_size` rows,
+//! round-robin over the scan's partitions; history files (segments whose rows are on disk) one file at a
+//! time, read as the stream is polled, with their row groups skipped by the same bounds. DataFusion still applies the filters to those rows: skipping is only a saving.
 //! Without a `ReadView` in the task context (a plan run by plain DataFusion), the scan takes a snapshot of
 //! its stream itself. It counts what it read and skipped in [`ScanStats`].
 
@@ -19,11 +20,14 @@ use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::statistics::StatisticsArgs;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, ReplaceChildrenOptions,
     SendableRecordBatchStream,
 };
+use futures::StreamExt;
 
+use super::history;
 use super::table::ScanStats;
 use super::time::{coverage, Coverage, TimeBound};
 use super::view::{ReadView, Snapshot};
@@ -170,9 +174,10 @@ impl ExecutionPlan for StreamScanExec {
         let ranges: Vec<(i64, i64)> = segments.iter().map(|s| (s.min_ms, s.max_ms)).collect();
         let covered = coverage(&self.bounds, &ranges)?;
         let batch_size = context.session_config().batch_size().max(1);
-        let (mut scanned, mut skipped, mut rows) = (0u64, 0u64, 0u64);
+        let (mut scanned, mut skipped, mut rows, mut files) = (0u64, 0u64, 0u64, 0u64);
         let mut out: Vec<RecordBatch> = Vec::new();
-        let mut next = 0usize;
+        let mut on_disk: Vec<Arc<std::path::Path>> = Vec::new();
+        let (mut next, mut next_file) = (0usize, 0usize);
         for (seg, c) in segments.iter().zip(covered) {
             if c == Coverage::None || seg.rows == 0 {
                 skipped += 1;
@@ -180,6 +185,14 @@ impl ExecutionPlan for StreamScanExec {
             }
             scanned += 1;
             rows += seg.rows as u64;
+            if let Some(file) = &seg.file {
+                files += 1;
+                if next_file % self.partitions == partition {
+                    on_disk.push(file.path.clone());
+                }
+                next_file += 1;
+                continue;
+            }
             for batch in &seg.batches {
                 let mut offset = 0;
                 while offset < batch.num_rows() {
@@ -204,8 +217,24 @@ impl ExecutionPlan for StreamScanExec {
                 s.segments_scanned.fetch_add(scanned, Ordering::Relaxed);
                 s.segments_skipped.fetch_add(skipped, Ordering::Relaxed);
                 s.rows_scanned.fetch_add(rows, Ordering::Relaxed);
+                s.files_read.fetch_add(files, Ordering::Relaxed);
+            }
+            if files > 0 {
+                metrics::counter!("ioc_history_files_read_total").increment(files);
             }
         }
-        Ok(Box::pin(MemoryStream::try_new(out, self.schema(), None)?))
+        let memory = MemoryStream::try_new(out, self.schema(), None)?;
+        if on_disk.is_empty() {
+            return Ok(Box::pin(memory));
+        }
+        let (schema, time) = (self.schema(), self.stream.def.event_time_name().to_string());
+        let bounds = self.bounds.clone();
+        let disk = futures::stream::iter(on_disk).flat_map(move |path| {
+            history::parquet::read(path, schema.clone(), time.clone(), bounds.clone(), batch_size)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema(),
+            memory.chain(disk),
+        )))
     }
 }

@@ -12,9 +12,12 @@
 //! tiny ones: cheap to snapshot and fast to scan. This module does not decide when to seal or compact.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::record_batch::RecordBatch;
+
+use super::history::HistoryFile;
 
 /// Batches of up to this many rows are concatenated with a neighbour of comparable size.
 const MERGE_BELOW_ROWS: usize = 16_384;
@@ -44,7 +47,10 @@ pub struct Segment {
     pub min_ms: i64,
     pub max_ms: i64,
     pub rows: usize,
+    /// Bytes its arrays hold in memory (0 for a history file).
     pub bytes: usize,
+    /// For a segment of the history: the Parquet file that holds its rows (and `batches` is empty).
+    pub file: Option<Arc<HistoryFile>>,
 }
 
 impl Segment {
@@ -57,6 +63,7 @@ impl Segment {
             max_ms: i64::MIN,
             rows: 0,
             bytes: 0,
+            file: None,
         }
     }
 
@@ -133,6 +140,7 @@ impl Segment {
             max_ms: self.max_ms,
             rows: part.rows,
             bytes: 0,
+            file: None,
         })
     }
 
@@ -147,7 +155,6 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::Int64Array;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use std::sync::Arc;
 
     fn batch(n: usize) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));

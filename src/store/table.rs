@@ -35,6 +35,8 @@ pub struct ScanStats {
     pub segments_cached: AtomicU64,
     /// Of those, compacted segments whose partial aggregate was combined from their parts' cached ones.
     pub segments_combined: AtomicU64,
+    /// History files opened (a query that stays inside the memory window opens none).
+    pub files_read: AtomicU64,
 }
 
 /// What [`ScanStats`] counted, at one moment or between two.
@@ -45,6 +47,7 @@ pub struct ScanTotals {
     pub segments_skipped: u64,
     pub segments_cached: u64,
     pub segments_combined: u64,
+    pub files_read: u64,
 }
 
 impl ScanStats {
@@ -55,6 +58,7 @@ impl ScanStats {
             segments_skipped: self.segments_skipped.load(Ordering::Relaxed),
             segments_cached: self.segments_cached.load(Ordering::Relaxed),
             segments_combined: self.segments_combined.load(Ordering::Relaxed),
+            files_read: self.files_read.load(Ordering::Relaxed),
         }
     }
 }
@@ -68,6 +72,7 @@ impl std::ops::Sub for ScanTotals {
             segments_skipped: self.segments_skipped.saturating_sub(o.segments_skipped),
             segments_cached: self.segments_cached.saturating_sub(o.segments_cached),
             segments_combined: self.segments_combined.saturating_sub(o.segments_combined),
+            files_read: self.files_read.saturating_sub(o.files_read),
         }
     }
 }

@@ -19,12 +19,11 @@
 //! is cut there with a warning, and everything before it is kept.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -99,11 +98,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WalError + '_ {
     }
 }
 
-/// A closed file with the newest event time it holds.
+/// A file with its number (files are numbered in write order) and the newest event time it holds.
 #[derive(Debug, Clone)]
-struct FileInfo {
-    path: PathBuf,
-    max_ms: i64,
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub number: u64,
+    pub max_ms: i64,
 }
 
 #[derive(Debug)]
@@ -144,6 +144,9 @@ fn number_of(path: &Path) -> Option<u64> {
     name.strip_suffix(".wal")?.parse().ok()
 }
 
+mod replay;
+use replay::replay_file;
+
 /// Encodes one record (header + IPC stream of `batch`).
 pub fn encode(batch: &RecordBatch) -> Result<Vec<u8>, datafusion::arrow::error::ArrowError> {
     let mut buf = vec![0u8; HEADER];
@@ -160,15 +163,16 @@ pub fn encode(batch: &RecordBatch) -> Result<Vec<u8>, datafusion::arrow::error::
 }
 
 impl StreamWal {
-    /// Replays the stream's folder (oldest file first) through `each`, which gets every batch and answers
-    /// the newest event time in it (or an error, which stops the start: e.g. a schema the catalog can no
-    /// longer read). Files whose newest event is before `cutoff_ms` are deleted, torn tails are cut. Then
+    /// Replays the stream's folder (oldest file first) through `each`, which gets every batch with the
+    /// number of its file and answers the newest event time in it (or an error, which stops the start:
+    /// e.g. a schema the catalog can no longer read). Files for which `keep` answers false once read are
+    /// deleted (everything in them is past retention, or already in history); torn tails are cut. Then
     /// returns the WAL ready to append to a new file.
     pub fn open(
         config: &WalConfig,
         stream: &str,
-        cutoff_ms: i64,
-        mut each: impl FnMut(RecordBatch) -> Result<i64, String>,
+        keep: impl Fn(&FileInfo) -> bool,
+        mut each: impl FnMut(RecordBatch, u64) -> Result<i64, String>,
     ) -> Result<(StreamWal, ReplayStats), WalError> {
         let dir = config.dir.join(stream);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -182,13 +186,20 @@ impl StreamWal {
         let mut stats = ReplayStats::default();
         let mut closed = Vec::new();
         let next = files.last().map_or(0, |(n, _)| n + 1);
-        for (_, path) in files {
-            match replay_file(&path, &mut each, &mut stats)? {
-                Some(max_ms) if max_ms >= cutoff_ms => closed.push(FileInfo { path, max_ms }),
-                _ => {
-                    std::fs::remove_file(&path).map_err(io(&path))?;
-                    stats.expired_files += 1;
-                }
+        for (number, path) in files {
+            let info = match replay_file(&path, &mut |b| each(b, number), &mut stats)? {
+                Some(max_ms) => FileInfo { path, number, max_ms },
+                None => FileInfo {
+                    path,
+                    number,
+                    max_ms: i64::MIN,
+                },
+            };
+            if info.max_ms > i64::MIN && keep(&info) {
+                closed.push(info);
+            } else {
+                std::fs::remove_file(&info.path).map_err(io(&info.path))?;
+                stats.expired_files += 1;
             }
         }
         let wal = StreamWal {
@@ -278,7 +289,11 @@ impl StreamWal {
         }
         self.active = Some(Active {
             file,
-            info: FileInfo { path, max_ms: i64::MIN },
+            info: FileInfo {
+                path,
+                number: self.next - 1,
+                max_ms: i64::MIN,
+            },
             bytes: HEADER as u64,
             opened: Instant::now(),
             records: 0,
@@ -298,6 +313,13 @@ impl StreamWal {
             self.closed.push(a.info);
         }
         Ok(())
+    }
+
+    /// Closes the current file now and answers the number of the next one: every record appended so far
+    /// is in a file numbered below it.
+    pub fn close_file(&mut self) -> std::io::Result<u64> {
+        self.roll()?;
+        Ok(self.next)
     }
 
     /// A handle to sync outside the stream's lock, when something was written since the last sync.
@@ -322,9 +344,9 @@ impl StreamWal {
         }
     }
 
-    /// Rolls a file past its age and deletes closed files whose newest event is before `cutoff_ms`.
-    /// Returns the files deleted.
-    pub fn maintain(&mut self, cutoff_ms: i64) -> usize {
+    /// Rolls a file past its age and deletes the closed files `done` answers true for (everything in them
+    /// is past retention, or in history). Returns the files deleted.
+    pub fn maintain(&mut self, done: impl Fn(&FileInfo) -> bool) -> usize {
         if self
             .active
             .as_ref()
@@ -336,7 +358,7 @@ impl StreamWal {
         }
         let mut deleted = 0;
         self.closed.retain(|f| {
-            if f.max_ms >= cutoff_ms {
+            if !done(f) {
                 return true;
             }
             match std::fs::remove_file(&f.path) {
@@ -346,7 +368,7 @@ impl StreamWal {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
                 Err(e) => {
-                    tracing::warn!(file = %f.path.display(), error = %e, "WAL: cannot delete an expired file");
+                    tracing::warn!(file = %f.path.display(), error = %e, "WAL: cannot delete a file");
                     true
                 }
             }
@@ -373,90 +395,6 @@ fn still_linked(a: &Active) -> bool {
 #[cfg(not(unix))]
 fn still_linked(a: &Active) -> bool {
     a.info.path.exists()
-}
-
-/// Replays one file; returns the newest event time in it (`None` when it holds no records). Cuts a torn
-/// or corrupt tail.
-fn replay_file(
-    path: &Path,
-    each: &mut impl FnMut(RecordBatch) -> Result<i64, String>,
-    stats: &mut ReplayStats,
-) -> Result<Option<i64>, WalError> {
-    let mut data = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut data))
-        .map_err(io(path))?;
-    stats.files += 1;
-    if data.len() < MAGIC.len() {
-        if MAGIC.starts_with(&data) {
-            // Created, then the process died before the header was complete.
-            return Ok(None);
-        }
-        return Err(WalError::NotWal {
-            path: path.display().to_string(),
-        });
-    }
-    if &data[..MAGIC.len()] != MAGIC {
-        return Err(WalError::NotWal {
-            path: path.display().to_string(),
-        });
-    }
-    let mut at = MAGIC.len();
-    let mut max_ms: Option<i64> = None;
-    let mut problem = None;
-    while at < data.len() {
-        if data.len() - at < HEADER {
-            problem = Some("a torn record header");
-            break;
-        }
-        let len = u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(data[at + 4..at + 8].try_into().expect("4 bytes"));
-        if len > MAX_RECORD || data.len() - at - HEADER < len {
-            problem = Some("a torn record");
-            break;
-        }
-        let payload = &data[at + HEADER..at + HEADER + len];
-        if crc32fast::hash(payload) != crc {
-            problem = Some("a record that fails its checksum");
-            break;
-        }
-        let batches: Result<Vec<RecordBatch>, _> =
-            StreamReader::try_new(std::io::Cursor::new(payload), None).and_then(|r| r.collect::<Result<Vec<_>, _>>());
-        let Ok(batches) = batches else {
-            problem = Some("a record that is not a readable Arrow IPC stream");
-            break;
-        };
-        for b in batches {
-            stats.rows += b.num_rows();
-            let m = each(b).map_err(|message| WalError::Replay {
-                path: path.display().to_string(),
-                message,
-            })?;
-            max_ms = Some(max_ms.map_or(m, |x| x.max(m)));
-        }
-        stats.records += 1;
-        at += HEADER + len;
-    }
-    if let Some(what) = problem {
-        let cut = (data.len() - at) as u64;
-        tracing::warn!(
-            file = %path.display(),
-            offset = at,
-            bytes = cut,
-            "WAL: {what} at the end of the file (a crash mid-write?); cutting it off and keeping everything before it"
-        );
-        OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|f| {
-                f.set_len(at as u64)?;
-                f.sync_all()
-            })
-            .map_err(io(path))?;
-        stats.cut_bytes += cut;
-        metrics::counter!("ioc_wal_cut_bytes_total").increment(cut);
-    }
-    Ok(max_ms)
 }
 
 #[cfg(test)]
@@ -495,11 +433,16 @@ mod tests {
 
     fn replay(config: &WalConfig, cutoff: i64) -> (StreamWal, ReplayStats, Vec<i64>) {
         let mut seen = Vec::new();
-        let (wal, stats) = StreamWal::open(config, "s", cutoff, |b| {
-            let v = values(&b);
-            seen.extend(&v);
-            Ok(*v.iter().max().unwrap())
-        })
+        let (wal, stats) = StreamWal::open(
+            config,
+            "s",
+            |f| f.max_ms >= cutoff,
+            |b, _| {
+                let v = values(&b);
+                seen.extend(&v);
+                Ok(*v.iter().max().unwrap())
+            },
+        )
         .unwrap();
         (wal, stats, seen)
     }
@@ -568,7 +511,11 @@ mod tests {
         assert_eq!(wal.files(), 3);
         assert!(wal.take_dirty().is_some());
         assert!(wal.take_dirty().is_none(), "synced once per write");
-        assert_eq!(wal.maintain(5), 2, "the files whose newest event is before 5 go");
+        assert_eq!(
+            wal.maintain(|f| f.max_ms < 5),
+            2,
+            "the files whose newest event is before 5 go"
+        );
         drop(wal);
         let (_, stats, seen) = replay(&config, 0);
         assert_eq!((seen, stats.files), (vec![5, 6], 1));
@@ -583,11 +530,11 @@ mod tests {
         let config = WalConfig::new(dir.path(), Fsync::Never);
         std::fs::create_dir_all(config.dir.join("s")).unwrap();
         std::fs::write(config.dir.join("s/0000000000.wal"), b"hello, world").unwrap();
-        let e = StreamWal::open(&config, "s", 0, |_| Ok(0)).unwrap_err();
+        let e = StreamWal::open(&config, "s", |f| f.max_ms >= 0, |_, _| Ok(0)).unwrap_err();
         assert!(e.to_string().contains("not an ioc-stream WAL"), "{e}");
         // A header torn at creation is an empty file, not an error.
         std::fs::write(config.dir.join("s/0000000000.wal"), b"IOCW").unwrap();
-        let (_, stats) = StreamWal::open(&config, "s", 0, |_| Ok(0)).unwrap();
+        let (_, stats) = StreamWal::open(&config, "s", |f| f.max_ms >= 0, |_, _| Ok(0)).unwrap();
         assert_eq!(stats.expired_files, 1);
     }
 }
