@@ -26,6 +26,7 @@ pub mod check;
 pub mod config;
 pub mod engine;
 pub mod fanout;
+pub mod import;
 pub mod health;
 pub mod ingest;
 pub mod server;

@@ -41,6 +41,27 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Load Parquet, CSV or NDJSON files into a stream of a running server, through its ingest API.
+    Import {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// The stream to load into.
+        #[arg(long)]
+        stream: String,
+        /// A token with the `ingest` role (or the IOC_TOKEN environment variable).
+        #[arg(long, env = "IOC_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Rows per request.
+        #[arg(long, default_value_t = 10_000)]
+        chunk: usize,
+        /// Rows of the first file already imported (the summary of a stopped import says how many).
+        #[arg(long, default_value_t = 0)]
+        skip: usize,
+        /// The files, `.parquet`, `.csv` (with a header) or `.ndjson`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Validate the catalog and every scenario offline; prints `file:line: message`, exits 1 on error.
     Check {
         #[arg(long, default_value = "queries")]
@@ -232,6 +253,54 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Check { queries } => Ok(ioc_stream::check::run(&queries).await),
+            Command::Import {
+                url,
+                stream,
+                token,
+                chunk,
+                skip,
+                files,
+            } => {
+                use std::io::IsTerminal;
+                let import = ioc_stream::import::Import {
+                    url,
+                    stream,
+                    token,
+                    chunk,
+                    skip,
+                    files,
+                    progress: std::io::stderr().is_terminal(),
+                };
+                let started = std::time::Instant::now();
+                match ioc_stream::import::run(&import).await {
+                    Ok(s) => {
+                        let secs = started.elapsed().as_secs_f64();
+                        println!(
+                            "imported {} rows from {} files in {secs:.1} s ({:.0} rows/s): {} accepted, {} duplicates",
+                            s.rows,
+                            s.files,
+                            s.rows as f64 / secs.max(1e-9),
+                            s.accepted,
+                            s.duplicates
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(stopped) => {
+                        eprintln!(
+                            "error: {}: stopped after {} rows of this file: {:#}",
+                            stopped.file.display(),
+                            stopped.done_in_file,
+                            stopped.error
+                        );
+                        eprintln!(
+                            "imported before the stop: {} rows from {} whole files ({} accepted, {} duplicates)",
+                            stopped.summary.rows, stopped.summary.files, stopped.summary.accepted, stopped.summary.duplicates
+                        );
+                        eprintln!("resume with: {}", ioc_stream::import::resume_command(&import, &stopped));
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
         }
     });
     match result {
