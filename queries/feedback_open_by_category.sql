@@ -2,11 +2,13 @@
 -- every: 2s
 -- key: category
 -- view: ranking
--- Each ticket's latest status; open tickets per category, and those past their SLA.
+-- Each ticket's latest status over the last 24 hours (the in-memory window; older tickets are in the
+-- history); open tickets per category, and those past their SLA.
 WITH latest AS (
   SELECT category, status, sla_due_at,
          row_number() OVER (PARTITION BY ticket_id ORDER BY event_time DESC) AS rn
   FROM feedback
+  WHERE event_time >= now() - INTERVAL '24 hours'
 )
 SELECT category,
        count(*) FILTER (WHERE sla_due_at < now()) AS breached,

@@ -32,6 +32,9 @@ enum Command {
         /// Simulated events per second, across all streams.
         #[arg(long, default_value_t = 20.0)]
         rate: f64,
+        /// Days of history written on a first start into the streams that keep one (0: none).
+        #[arg(long, default_value_t = 365)]
+        history_days: u32,
     },
     /// Serve: ingest events, evaluate scenarios, push results.
     Serve {
@@ -239,11 +242,16 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo { common, rate } => {
+            Command::Demo {
+                common,
+                rate,
+                history_days,
+            } => {
                 let options = SimulatorOptions {
                     rate: rate.max(0.0),
                     seed: rand::random(),
                     backfill: Duration::from_secs(3600),
+                    history_days,
                 };
                 serve(config(common, None)?, Some(options))
                     .await
@@ -294,7 +302,10 @@ fn main() -> ExitCode {
                         );
                         eprintln!(
                             "imported before the stop: {} rows from {} whole files ({} accepted, {} duplicates)",
-                            stopped.summary.rows, stopped.summary.files, stopped.summary.accepted, stopped.summary.duplicates
+                            stopped.summary.rows,
+                            stopped.summary.files,
+                            stopped.summary.accepted,
+                            stopped.summary.duplicates
                         );
                         eprintln!("resume with: {}", ioc_stream::import::resume_command(&import, &stopped));
                         Ok(ExitCode::FAILURE)

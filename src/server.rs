@@ -84,11 +84,38 @@ impl Running {
     }
 }
 
-struct IngestSink(Arc<Ingestor>);
+struct IngestSink {
+    ingestor: Arc<Ingestor>,
+    store: Arc<Store>,
+    limits: crate::config::Limits,
+}
 
 impl EventSink for IngestSink {
+    fn history_rows(&self, stream: &str) -> Option<u64> {
+        self.store.stream(stream)?.history_stats().map(|h| h.rows)
+    }
+
+    fn push_history(&self, stream: &str, bodies: Vec<Vec<u8>>) -> Result<usize, String> {
+        let def = self
+            .ingestor
+            .catalog()
+            .stream(stream)
+            .ok_or_else(|| format!("unknown stream `{stream}`"))?;
+        let target = self
+            .store
+            .stream(stream)
+            .ok_or_else(|| format!("unknown stream `{stream}`"))?;
+        let batches = bodies
+            .iter()
+            .map(|b| crate::ingest::decode(def, Format::Ndjson, b, &self.limits).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        target
+            .add_history(&batches, chrono::Utc::now().timestamp_millis())
+            .map_err(|e| e.to_string())
+    }
+
     fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
-        self.0
+        self.ingestor
             .ingest(stream, Format::Ndjson, &ndjson)
             .map(|a| a.accepted)
             .map_err(|e| match e {
@@ -218,7 +245,11 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     tasks.push(tokio::spawn(retention(store, shutdown.clone())));
     tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
     if let Some(options) = simulator {
-        let sink: Arc<dyn EventSink> = Arc::new(IngestSink(ingestor));
+        let sink: Arc<dyn EventSink> = Arc::new(IngestSink {
+            ingestor,
+            store: state.store.clone(),
+            limits: state.config.limits.clone(),
+        });
         tasks.push(tokio::spawn(simulator::run(catalog, sink, options, shutdown.clone())));
     }
     Ok(Running {

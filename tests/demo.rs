@@ -17,6 +17,7 @@ async fn the_demo_province_comes_alive() {
         rate: 400.0,
         seed: 7,
         backfill: Duration::from_secs(3600),
+        history_days: 0,
     };
     let server = TestServer::start_with(&queries, |_| {}, Some(options)).await;
     let (_, list) = server.get("/api/v1/scenarios").await;

@@ -251,6 +251,42 @@ async fn finished_days_are_compacted_and_files_past_history_deleted() {
     assert_eq!(totals(&catalog, &store, later, "").await.unwrap().0, 0);
 }
 
+/// A query that took its snapshot before a compaction still reads the files the compaction replaced: they
+/// are deleted when the last reader lets go, not when the manifest drops them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compaction_never_deletes_a_file_under_a_reader() {
+    let data = tempfile::tempdir().unwrap();
+    let (catalog, store) = open(data.path(), NOW);
+    let orders = store.stream("orders").unwrap();
+    let day_start = (NOW - 3 * DAY).div_euclid(DAY) * DAY;
+    // Two direct writes into one day: two files (the demo's year takes this path).
+    orders
+        .add_history(&[events(&catalog, 0, 300, day_start, day_start + DAY / 2)], NOW)
+        .unwrap();
+    orders
+        .add_history(&[events(&catalog, 300, 300, day_start + DAY / 2, day_start + DAY)], NOW)
+        .unwrap();
+    assert_eq!(parquet_files(&data.path().join("history/orders")).len(), 2);
+    assert_eq!(orders.history_stats().unwrap().rows, 600);
+    let held = orders.snapshot();
+    let old: Vec<_> = held
+        .sealed
+        .iter()
+        .filter_map(|s| s.file.as_ref().map(|f| f.path.to_path_buf()))
+        .collect();
+    assert_eq!(old.len(), 2);
+    store.maintain(NOW); // compacts the day into one new file
+    assert!(old.iter().all(|p| p.exists()), "a file a reader holds was deleted");
+    assert_eq!(totals(&catalog, &store, NOW, "").await.unwrap(), expected(0..600));
+    drop(held);
+    assert!(
+        old.iter().all(|p| !p.exists()),
+        "replaced files outlived their last reader"
+    );
+    assert_eq!(parquet_files(&data.path().join("history/orders")).len(), 1);
+    assert_eq!(totals(&catalog, &store, NOW, "").await.unwrap(), expected(0..600));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_file_is_an_error_naming_it_and_the_window_keeps_working() {
     let data = tempfile::tempdir().unwrap();

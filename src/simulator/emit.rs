@@ -210,6 +210,11 @@ impl Emitter {
         self.max_chunk = max_chunk.max(1);
     }
 
+    /// Seals a stream's body when it reaches `max_chunk` events (the year of history's writes).
+    pub fn chunk_at(&mut self, max_chunk: usize) {
+        self.max_chunk = max_chunk.max(1);
+    }
+
     pub fn unlimit_history(&mut self) {
         self.not_before = [i64::MIN; N];
         self.max_chunk = usize::MAX;

@@ -22,6 +22,7 @@ mod emit;
 mod lifecycle;
 mod services;
 mod world;
+mod year;
 
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,17 @@ pub trait EventSink: Send + Sync + 'static {
     /// Decodes, validates and stores `ndjson` (one JSON object per line) for `stream`, exactly as
     /// `POST /api/v1/streams/{stream}/events` would. Returns the number of events accepted, or the error text.
     fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String>;
+
+    /// Events the stream's history holds, or `None` when the stream keeps no history.
+    fn history_rows(&self, _stream: &str) -> Option<u64> {
+        None
+    }
+
+    /// Decodes and validates `bodies` (NDJSON) as `push` does, and writes them straight into the stream's
+    /// history files in one durable write. Returns the number of events written.
+    fn push_history(&self, stream: &str, _bodies: Vec<Vec<u8>>) -> Result<usize, String> {
+        Err(format!("stream `{stream}` keeps no history"))
+    }
 }
 
 /// How the simulator behaves.
@@ -54,6 +66,8 @@ pub struct SimulatorOptions {
     pub seed: u64,
     /// How far back to generate history at start (events stamped in the past), so "today" tiles are alive at once.
     pub backfill: Duration,
+    /// Days of history written on a first start into the streams that keep one (0: none).
+    pub history_days: u32,
 }
 
 /// How often the live loop generates events.
@@ -87,7 +101,11 @@ pub async fn run(catalog: Arc<Catalog>, sink: Arc<dyn EventSink>, opts: Simulato
     if !opts.backfill.is_zero() {
         backfill(&mut generator, &sink, &opts, &catalog, start, &shutdown, &mut health).await;
     }
+    let year = spawn_year(&catalog, &sink, &opts, &generator, start, &shutdown);
     live(&mut generator, &sink, opts.rate, &shutdown, &mut health).await;
+    if let Some(year) = year {
+        let _ = year.await;
+    }
     tracing::info!("simulator stopped");
 }
 
@@ -116,6 +134,58 @@ async fn backfill(
     generator.out.unlimit_history();
     push(sink, generator.out.take_all(), health).await;
     tracing::info!(accepted = health.accepted, backfill = ?opts.backfill, "simulator: history generated");
+}
+
+/// Writes a year of history (on the blocking pool, beside the live loop) into the streams that keep a
+/// history and hold none yet. The returned task stops at the next week when `shutdown` is cancelled.
+fn spawn_year(
+    catalog: &Arc<Catalog>,
+    sink: &Arc<dyn EventSink>,
+    opts: &SimulatorOptions,
+    generator: &Generator,
+    now: i64,
+    shutdown: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if opts.history_days == 0 {
+        return None;
+    }
+    let wanted: Vec<Stream> = year::STREAMS
+        .into_iter()
+        .filter(|s| generator.out.enabled(*s) && sink.history_rows(s.name()) == Some(0))
+        .collect();
+    let retention = wanted
+        .iter()
+        .filter_map(|s| catalog.stream(s.name()))
+        .map(|d| i64::try_from(d.retention.as_millis()).unwrap_or(i64::MAX))
+        .max()?;
+    // The window's start, rounded down to the hour as the store's move to history does.
+    let end = now.saturating_sub(retention).div_euclid(3_600_000) * 3_600_000;
+    let (catalog, sink, shutdown) = (catalog.clone(), sink.clone(), shutdown.clone());
+    let (seed, days) = (opts.seed, opts.history_days);
+    Some(tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let world = world::World::load(&catalog, &mut SmallRng::seed_from_u64(seed));
+        let written = year::generate(
+            &catalog,
+            &world,
+            seed,
+            end,
+            days,
+            &wanted,
+            &|| shutdown.is_cancelled(),
+            &mut |stream, bodies| sink.push_history(stream.name(), bodies),
+        );
+        let events: usize = written.events.iter().sum();
+        match written.failed {
+            None => tracing::info!(
+                events,
+                days,
+                ms = started.elapsed().as_millis() as u64,
+                "simulator: year of history written"
+            ),
+            Some(error) => tracing::warn!(events, %error, "simulator: writing the year of history failed"),
+        }
+    }))
 }
 
 /// The live loop: every tick, the events of the time since the previous tick.

@@ -23,7 +23,7 @@ const EVENTS_PER_TICKET: f64 = 2.9;
 const MAX_OPEN_TICKETS: usize = 20_000;
 
 /// Category, relative frequency and compressed SLA range in minutes.
-const CATEGORIES: [(&str, f64, f64, f64); 8] = [
+pub(super) const CATEGORIES: [(&str, f64, f64, f64); 8] = [
     ("urban_order", 20.0, 10.0, 25.0),
     ("traffic", 18.0, 8.0, 15.0),
     ("environment", 16.0, 15.0, 30.0),
@@ -34,7 +34,7 @@ const CATEGORIES: [(&str, f64, f64, f64); 8] = [
     ("security", 7.0, 4.0, 10.0),
 ];
 
-const SOURCES: [(&str, f64); 4] = [("zalo", 35.0), ("hotline", 30.0), ("portal", 20.0), ("app", 15.0)];
+pub(super) const SOURCES: [(&str, f64); 4] = [("zalo", 35.0), ("hotline", 30.0), ("portal", 20.0), ("app", 15.0)];
 
 struct Ticket {
     id: String,
@@ -127,7 +127,7 @@ fn event(world: &World, ticket: &Ticket, step: &Step) -> Value {
     })
 }
 
-const AGE_GROUPS: [(Option<&str>, f64); 5] = [
+pub(super) const AGE_GROUPS: [(Option<&str>, f64); 5] = [
     (Some("18-30"), 35.0),
     (Some("31-45"), 32.0),
     (Some("46-60"), 20.0),
@@ -148,15 +148,15 @@ pub(super) fn eid_activations(world: &World, t: &mut Tick, budget: f64) {
 }
 
 /// How payments look in a sector: how often, how often cashless, and the range of amounts in VND.
-struct SectorProfile {
+pub(super) struct SectorProfile {
     weight: f64,
-    cashless: f64,
-    min_vnd: f64,
-    max_vnd: f64,
+    pub cashless: f64,
+    pub min_vnd: f64,
+    pub max_vnd: f64,
 }
 
 /// Hospitals take most payments and are the least cashless (patients pay fees at the counter).
-fn sector_profile(sector: &str) -> SectorProfile {
+pub(super) fn sector_profile(sector: &str) -> SectorProfile {
     let (weight, cashless, min_vnd, max_vnd) = match sector {
         "health" => (40.0, 0.52, 50_000.0, 2_000_000.0),
         "education" => (20.0, 0.72, 100_000.0, 2_000_000.0),
@@ -172,7 +172,7 @@ fn sector_profile(sector: &str) -> SectorProfile {
     }
 }
 
-const CASHLESS_METHODS: [(&str, f64); 4] = [
+pub(super) const CASHLESS_METHODS: [(&str, f64); 4] = [
     ("qr", 40.0),
     ("bank_transfer", 25.0),
     ("e_wallet", 20.0),

@@ -540,6 +540,7 @@ async fn run_backfills_then_streams_live_until_shut_down() {
         rate: 1_000.0,
         seed: 11,
         backfill: Duration::from_secs(24 * 3_600),
+        history_days: 0,
     };
     let shutdown = CancellationToken::new();
     let started = now_ms();

@@ -391,6 +391,23 @@ impl StreamStore {
         dropped
     }
 
+    /// Writes `rows` straight into the stream's history files, as one durable write (the demo's year of
+    /// history on a first start): they never pass through memory or the WAL, and their ids are not held
+    /// for de-duplication. The caller gives events older than the in-memory window; events older than
+    /// `history` as of `now_ms` are left out. Returns the events written.
+    pub fn add_history(&self, rows: &[RecordBatch], now_ms: i64) -> Result<usize, history::HistoryError> {
+        let Some(history) = &self.history else {
+            return Err(history::HistoryError::none(&self.def.name));
+        };
+        let mut h = history.lock();
+        let (watermark, wal_from) = (h.watermark(), h.wal_from());
+        let written = h.write(rows, watermark, wal_from, now_ms)?;
+        self.segments.write().history = h.segments();
+        drop(h);
+        self.version.send_modify(|v| *v += 1);
+        Ok(written)
+    }
+
     /// What the stream's history holds (`None` for a stream without history).
     pub fn history_stats(&self) -> Option<history::HistoryStats> {
         self.history.as_ref().map(|h| h.lock().stats())

@@ -28,11 +28,36 @@ use crate::catalog::StreamDef;
 use manifest::{FileEntry, Manifest};
 
 /// A history file, as a segment refers to it.
+///
+/// A file that compaction or expiry takes out of the manifest is only marked retired: it is deleted when
+/// the last segment that refers to it is dropped, so a query that took its snapshot before can still read
+/// it. (A crash in between leaves a file the manifest does not list, which the next start deletes.)
 #[derive(Debug)]
 pub struct HistoryFile {
     pub path: Arc<Path>,
     /// Bytes on disk.
     pub bytes: u64,
+    retired: std::sync::atomic::AtomicBool,
+}
+
+impl HistoryFile {
+    fn retire(&self) {
+        self.retired.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for HistoryFile {
+    fn drop(&mut self) {
+        if self.retired.load(std::sync::atomic::Ordering::Acquire) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn retire(segment: &Segment) {
+    if let Some(file) = &segment.file {
+        file.retire();
+    }
 }
 
 /// What a stream's history holds, for `GET /api/v1/streams` and `/metrics`.
@@ -50,6 +75,16 @@ pub struct HistoryStats {
 pub struct HistoryError {
     pub stream: String,
     pub message: String,
+}
+
+impl HistoryError {
+    /// The error for a stream that keeps no history.
+    pub fn none(stream: &str) -> HistoryError {
+        HistoryError {
+            stream: stream.to_string(),
+            message: "the stream keeps no history (no `history` in its catalog entry)".into(),
+        }
+    }
 }
 
 /// One stream's history.
@@ -82,6 +117,7 @@ fn segment_of(dir: &Path, entry: &FileEntry, parts: Vec<Part>) -> Arc<Segment> {
         file: Some(Arc::new(HistoryFile {
             path: dir.join(&entry.name).into(),
             bytes: entry.bytes,
+            retired: Default::default(),
         })),
     })
 }
@@ -227,14 +263,12 @@ impl History {
         let mut manifest = self.manifest.clone();
         let mut removed = Vec::new();
         for &i in gone.iter().rev() {
-            removed.push(manifest.files.remove(i));
-            self.files.remove(i);
+            manifest.files.remove(i);
+            removed.push(self.files.remove(i));
         }
         manifest.save(&self.dir).map_err(|e| self.err(e))?;
         self.manifest = manifest;
-        for f in &removed {
-            let _ = std::fs::remove_file(self.dir.join(&f.name));
-        }
+        removed.iter().for_each(|s| retire(s));
         Ok(removed.len())
     }
 
@@ -279,8 +313,8 @@ impl History {
             .collect();
         let mut removed = Vec::new();
         for &i in members.iter().rev() {
-            removed.push(manifest.files.remove(i));
-            self.files.remove(i);
+            manifest.files.remove(i);
+            removed.push(self.files.remove(i));
         }
         let at = manifest
             .files
@@ -291,9 +325,7 @@ impl History {
         manifest.save(&self.dir).map_err(|e| self.err(e))?;
         self.files.insert(at, segment_of(&self.dir, &entry, parts));
         self.manifest = manifest;
-        for f in &removed {
-            let _ = std::fs::remove_file(self.dir.join(&f.name));
-        }
+        removed.iter().for_each(|s| retire(s));
         Ok(true)
     }
 }
