@@ -1,5 +1,6 @@
 //! The demo as a newcomer runs it: the real catalog, reference tables and scenarios of `queries/`, with
-//! the simulator. Every scenario evaluates without error and the province's tiles come alive.
+//! the simulator. Every scenario evaluates without error and the province's tiles come alive; the first
+//! start writes history (45 days here, a year in the demo) that the year-to-date scenarios read.
 
 mod common;
 
@@ -17,7 +18,7 @@ async fn the_demo_province_comes_alive() {
         rate: 400.0,
         seed: 7,
         backfill: Duration::from_secs(3600),
-        history_days: 0,
+        history_days: 45,
     };
     let server = TestServer::start_with(&queries, |_| {}, Some(options)).await;
     let (_, list) = server.get("/api/v1/scenarios").await;
@@ -65,6 +66,61 @@ async fn the_demo_province_comes_alive() {
         assert!(*rows > 0, "stream {name} has events: {streams:?}");
     }
     assert!(list.iter().all(|s| s["view"].is_string()), "{list:?}");
+
+    // The history the first start wrote: in Parquet, read by the year's scenarios, incrementally.
+    let months = eventually(Duration::from_secs(120), || async {
+        let (_, streams) = server.get("/api/v1/streams").await;
+        let dossiers = streams
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "dossiers")
+            .unwrap()
+            .clone();
+        let months = result("online_rate_by_month").await;
+        (dossiers["history_rows"].as_u64() > Some(10_000) && months["rows"].as_array().unwrap().len() >= 2)
+            .then_some(months)
+    })
+    .await;
+    for row in months["rows"].as_array().unwrap() {
+        let online = row[1].as_f64().unwrap();
+        assert!(
+            (10.0..80.0).contains(&online),
+            "monthly full-online share {online}: {months}"
+        );
+    }
+    let ytd = result("dossiers_ytd").await;
+    let col = |name: &str| {
+        ytd["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["name"] == name)
+            .unwrap()
+    };
+    let row = &ytd["rows"][0];
+    assert_eq!(row[col("full_online_target")].as_i64(), Some(35), "{ytd}");
+    assert!(row[col("received")].as_i64().unwrap() > 10_000, "{ytd}");
+    assert!(
+        (50.0..100.0).contains(&row[col("on_time_pct")].as_f64().unwrap()),
+        "{ytd}"
+    );
+    assert!(
+        row[col("full_online_change")].is_number(),
+        "a change against last month: {ytd}"
+    );
+    let quarter = result("on_time_by_agency_quarter").await;
+    assert!(quarter["rows"].as_array().unwrap().len() >= 5, "{quarter}");
+    let (_, list) = server.get("/api/v1/scenarios").await;
+    for s in list.as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        if ["dossiers_ytd", "online_rate_by_month", "on_time_by_agency_quarter"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            assert_eq!(s["mode"], "incremental", "{s}");
+        }
+    }
     let _ = Value::Null;
     server.stop().await;
 }

@@ -70,7 +70,7 @@ struct Trend {
 impl Trend {
     fn online(&self, full_online_procedure: bool) -> f64 {
         if full_online_procedure {
-            0.60 + 0.25 * self.f
+            0.55 + 0.20 * self.f
         } else {
             0.22 + 0.10 * self.f
         }
@@ -79,11 +79,11 @@ impl Trend {
         if online {
             0.95
         } else {
-            0.62 + 0.22 * self.f
+            0.55 + 0.15 * self.f
         }
     }
     fn e_result(&self) -> f64 {
-        0.76 + 0.12 * self.f
+        0.72 + 0.12 * self.f
     }
     /// Slow agencies improve over the year.
     fn lateness(&self, base: f64) -> f64 {

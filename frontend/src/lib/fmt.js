@@ -12,12 +12,14 @@ function nf(opts) {
 const timeFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const hmFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', hour12: false });
 const dateTimeFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const monthFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, month: '2-digit', year: 'numeric' });
 const dateFmt = new Intl.DateTimeFormat(locale(), { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
 const toDate = (v) => (v instanceof Date ? v : new Date(v));
 export const fmtTime = (v) => (v == null ? '—' : timeFmt.format(toDate(v)));
 export const fmtHM = (v) => (v == null ? '—' : hmFmt.format(toDate(v)));
 export const fmtDateTime = (v) => (v == null ? '—' : dateTimeFmt.format(toDate(v)));
+export const fmtMonth = (v) => (v == null ? '—' : monthFmt.format(toDate(v)));
 export const fmtDate = (v) => dateFmt.format(toDate(v));
 
 /**

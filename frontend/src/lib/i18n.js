@@ -28,7 +28,7 @@ const DICT = {
     no_scenario: 'Không có kịch bản “{s}”', scenario_error: 'Kịch bản lỗi', waiting: 'Đang chờ dữ liệu…',
     alerts: 'Cảnh báo', no_alerts: 'Không có cảnh báo', ack: 'Xác nhận', acked_by: 'Đã xác nhận: {who} lúc {t}',
     sound_on: 'Âm thanh: bật', sound_off: 'Âm thanh: tắt', page: 'Trang {i}/{n}', pause: 'Dừng xoay', play: 'Xoay trang',
-    change: 'so với {m} phút trước', severity_critical: 'Nghiêm trọng', severity_warning: 'Cảnh báo', severity_info: 'Thông tin',
+    change: 'so với {m} phút trước', vs_last_month: 'so với tháng trước', target: 'Mục tiêu', target_gap: 'còn thiếu', choose_filter: 'Chọn xã/phường để xem', severity_critical: 'Nghiêm trọng', severity_warning: 'Cảnh báo', severity_info: 'Thông tin',
     firing: 'đang kích hoạt', resolved: 'đã hết', lang_other: 'English', lang_other_code: 'en',
     last_update: 'Cập nhật', rows: '{n} dòng', total: 'Tổng', nothing: 'Không có dữ liệu',
     // tablet
@@ -56,7 +56,7 @@ const DICT = {
     no_scenario: 'No such scenario “{s}”', scenario_error: 'Scenario error', waiting: 'Waiting for data…',
     alerts: 'Alerts', no_alerts: 'No alerts', ack: 'Acknowledge', acked_by: 'Acknowledged by {who} at {t}',
     sound_on: 'Sound: on', sound_off: 'Sound: off', page: 'Page {i}/{n}', pause: 'Pause rotation', play: 'Rotate pages',
-    change: 'vs {m} min ago', severity_critical: 'Critical', severity_warning: 'Warning', severity_info: 'Info',
+    change: 'vs {m} min ago', vs_last_month: 'vs last month', target: 'Target', target_gap: 'short by', choose_filter: 'Choose a commune/ward', severity_critical: 'Critical', severity_warning: 'Warning', severity_info: 'Info',
     firing: 'firing', resolved: 'resolved', lang_other: 'Tiếng Việt', lang_other_code: 'vi',
     last_update: 'Updated', rows: '{n} rows', total: 'Total', nothing: 'Nothing to show',
     all_communes: 'All communes and wards', all_agencies: 'All agencies', commune: 'Commune/ward', agency: 'Agency',

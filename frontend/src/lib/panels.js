@@ -3,7 +3,7 @@
 // per animation frame), shows "as of HH:MM:SS" and its freshness (ok / stale = amber / down = red), and
 // releases everything it holds (listeners, chart instances, timers) in destroy().
 import { t, pick, splitTitle, getLang } from './i18n.js';
-import { fmtValue, fmtTime, fmtHM, fmtDelta, fmtDateTime } from './fmt.js';
+import { fmtValue, fmtTime, fmtHM, fmtMonth, fmtDelta, fmtDateTime } from './fmt.js';
 import { HEARTBEAT_MS } from './live.js';
 import { echarts, PALETTE } from './charts.js';
 import { api } from './api.js';
@@ -72,6 +72,11 @@ export class Panel {
     for (const [k, v] of Object.entries(filter)) if (allowed.includes(k) && v != null && v !== '') f[k] = v;
     return Object.keys(f).length ? f : null;
   }
+  /** `needs_filter = true`: the panel shows a per-commune (or per-agency) result, nothing until one is chosen. */
+  waitsForFilter() {
+    const f = this.ctx.filter || {};
+    return !!this.def.needs_filter && !arr(this.def.filters).some((c) => f[c]);
+  }
   setFilter(filter) {
     if (!this.def.scenario) return;
     const f = this.filterFor(filter);
@@ -93,7 +98,9 @@ export class Panel {
       this.raf = 0;
       if (!this.dirty) return;
       this.dirty = false;
-      try { this.render(); } catch (e) { console.error('render', this.def.scenario, e); }
+      const waiting = this.waitsForFilter();
+      this.root.dataset.needsFilter = waiting ? '1' : '';
+      if (!waiting) try { this.render(); } catch (e) { console.error('render', this.def.scenario, e); }
       this.tick();
     });
   }
@@ -137,6 +144,7 @@ export class Panel {
     } else {
       state = live.state === 'open' ? 'ok' : 'down';
     }
+    if (this.waitsForFilter()) msg = t('choose_filter');
     if (state !== this.state) {
       this.state = state;
       this.root.dataset.state = state;
@@ -189,7 +197,8 @@ class KpiPanel extends Panel {
     this.line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
     this.line.setAttribute('class', 'spark-line');
     this.spark.append(this.area, this.line);
-    this.body.append(row, this.changeEl, this.spark);
+    this.targetEl = el('div', 'kpi-target');
+    this.body.append(row, this.targetEl, this.changeEl, this.spark);
     this.history = []; // [{t, v}], bounded to KPI_HISTORY
   }
   render() {
@@ -198,7 +207,9 @@ class KpiPanel extends Panel {
     const v = row && i >= 0 ? num(row[i]) : null;
     this.valueEl.textContent = fmtValue(v, this.def.format, this.colType(i));
     this.root.dataset.value = v == null ? '' : String(v);
+    this.renderTarget(row, v);
     if (v == null) return;
+    if (this.def.change) { this.renderChange(row); return; }
     const now = Date.now();
     const last = this.history[this.history.length - 1];
     if (!last || now - last.t >= KPI_SAMPLE_MS) this.history.push({ t: now, v });
@@ -217,6 +228,25 @@ class KpiPanel extends Panel {
       this.changeEl.textContent = '';
     }
     this.drawSpark();
+  }
+  /** `target`: the column holding this KPI's target; the tile says whether it is met, or by how much not. */
+  renderTarget(row, v) {
+    const ti = this.def.target ? this.colIdx(this.def.target) : -1;
+    const target = row && ti >= 0 ? num(row[ti]) : null;
+    if (target == null || v == null) { this.targetEl.textContent = ''; return; }
+    const met = this.def.higher_is_better === false ? v <= target : v >= target;
+    this.targetEl.className = `kpi-target ${met ? 'met' : 'unmet'}`;
+    const gap = met ? '✓' : `${t('target_gap')} ${fmtDelta(Math.abs(v - target), this.def.format).slice(1)}`;
+    this.targetEl.textContent = `${t('target')} ${fmtValue(target, this.def.format)} · ${gap}`;
+  }
+  /** `change`: a column holding the change against the previous month (in the KPI's unit) replaces the sparkline's. */
+  renderChange(row) {
+    const d = num(row[this.colIdx(this.def.change)]);
+    if (d == null || !isFinite(d)) { this.changeEl.className = 'kpi-change flat'; this.changeEl.textContent = ''; return; }
+    const good = this.def.higher_is_better === false ? d < 0 : d > 0;
+    this.changeEl.className = `kpi-change ${d === 0 ? 'flat' : good ? 'up' : 'down'}`;
+    this.changeEl.textContent = `${d > 0 ? '▲' : d < 0 ? '▼' : '■'} ${fmtDelta(d, this.def.format)} ${t('vs_last_month')}`;
+    this.spark.style.display = 'none';
   }
   drawSpark() {
     const h = this.history;
@@ -273,7 +303,7 @@ class TimeseriesPanel extends Panel {
       xAxis: {
         type: isTime ? 'time' : 'category',
         axisLine: { lineStyle: { color: '#3a4a68' } },
-        axisLabel: { color: '#9fb0cc', fontSize: 16, hideOverlap: true, formatter: isTime ? (v) => fmtHM(v) : undefined },
+        axisLabel: { color: '#9fb0cc', fontSize: 16, hideOverlap: true, formatter: isTime ? (v) => (this.def.x_format === 'month' ? fmtMonth(v) : fmtHM(v)) : undefined },
         splitLine: { show: false },
       },
       yAxis: {
@@ -283,6 +313,8 @@ class TimeseriesPanel extends Panel {
       },
       series,
     };
+    // A chart made before its panel was laid out (the tablet builds panels detached) has no size yet.
+    if (!this.chart.getWidth()) this.chart.resize();
     // Same series count: merge (the chart instance and its series are reused); otherwise replace.
     this.chart.setOption(opt, { notMerge: series.length !== this.seriesCount, lazyUpdate: true });
     this.seriesCount = series.length;
@@ -302,7 +334,8 @@ class RankingPanel extends Panel {
     const vi = this.colIdx(this.def.value, true);
     const li = this.colIdx(this.def.label) >= 0 ? this.colIdx(this.def.label) : (sub.keyIdx[0] ?? 0);
     const limit = Number(this.def.limit) || 10;
-    const rows = sub.list().filter((r) => r[vi] != null).sort((a, b) => num(b[vi]) - num(a[vi]) || String(a[li]).localeCompare(String(b[li])));
+    const dir = this.def.order === 'asc' ? -1 : 1; // `order = "asc"`: the lowest first (e.g. the least punctual)
+    const rows = sub.list().filter((r) => r[vi] != null).sort((a, b) => dir * (num(b[vi]) - num(a[vi])) || String(a[li]).localeCompare(String(b[li])));
     const top = rows.slice(0, limit);
     const max = this.def.format === 'percent' ? 100 : Math.max(1, ...top.map((r) => num(r[vi])));
     const seen = new Set();
