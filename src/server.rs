@@ -114,6 +114,13 @@ impl EventSink for IngestSink {
             .map_err(|e| e.to_string())
     }
 
+    fn recent(&self, stream: &str) -> Vec<datafusion::arrow::array::RecordBatch> {
+        let Some(s) = self.store.stream(stream) else {
+            return Vec::new();
+        };
+        s.snapshot().segments().flat_map(|seg| seg.batches.iter().cloned()).collect()
+    }
+
     fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
         self.ingestor
             .ingest(stream, Format::Ndjson, &ndjson)

@@ -116,8 +116,16 @@ fn info(sc: &Running) -> ScenarioInfo {
         view: sc.def.view.clone(),
         alert: sc.def.alert.clone(),
         sql: sc.def.sql.clone(),
-        status: if error.is_some() { "error" } else { "ok" },
-        last_error: error,
+        status: match (&error, status.warming) {
+            (Some(_), _) => "error",
+            (None, Some(_)) => "warming",
+            (None, None) => "ok",
+        },
+        last_error: error.or_else(|| {
+            status.warming.map(|n| {
+                format!("first evaluation: {n} segments' partial aggregates computed so far; it carries on at the next tick")
+            })
+        }),
         mode: prepared.map(|p| p.mode.clone()),
         full_reason: prepared.and_then(|p| p.full_reason.clone()),
         last_eval_ms: status.last_eval_ms,

@@ -189,6 +189,11 @@ impl Prepared {
     }
 
     /// Bytes the query's cached partial aggregates hold.
+    /// Segments whose partial aggregates are cached.
+    pub fn cached_segments(&self) -> usize {
+        self.caches.iter().map(|c| c.len()).sum()
+    }
+
     pub fn cache_bytes(&self) -> usize {
         self.caches.iter().map(|c| c.bytes()).sum()
     }

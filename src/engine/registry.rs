@@ -32,6 +32,9 @@ pub struct Planned {
 #[derive(Debug, Default)]
 pub struct Status {
     pub last_error: Option<String>,
+    /// The first evaluations over a long history: they ran out of time but filled the cache (this many
+    /// segments so far); the next ones carry on. Not an error.
+    pub warming: Option<usize>,
     /// The file went bad on disk (or never planned): the scenario does not evaluate; this says why.
     pub broken: Option<String>,
     pub last_eval_ms: Option<f64>,

@@ -125,6 +125,63 @@ impl Dossiers {
     }
 }
 
+impl Dossiers {
+    /// Takes up dossiers that were open when the demo stopped: their remaining status changes are planned
+    /// with the usual odds, and any that would have happened while it was down happen now. Returns how many.
+    pub fn resume(&mut self, world: &World, t: &mut Tick, open: Vec<super::resume::OpenDossier>) -> usize {
+        let mut resumed = 0;
+        for d in open {
+            let Some(procedure) = world.procedures.iter().position(|p| p.code == d.procedure_code) else {
+                continue;
+            };
+            let Some(commune) = world.communes.iter().position(|c| c.code == d.commune_code) else {
+                continue;
+            };
+            let channel = match d.channel.as_str() {
+                "online" => "online",
+                "postal" => "postal",
+                _ => "direct",
+            };
+            let agency = self.agencies[world.procedures[procedure].agency];
+            let factor = self.communes[commune];
+            let performance = Performance {
+                late: (agency.late * factor).min(0.85),
+                stuck: (agency.stuck * factor).min(0.3),
+            };
+            let processing = d.status == PROCESSING;
+            let mut steps = plan(t, performance, d.received_at, d.due_at);
+            steps.retain(|s| s.status != RECEIVED && !(processing && s.status == PROCESSING));
+            if steps.is_empty() {
+                continue; // it stays open, as planned
+            }
+            // What would have happened while the demo was down happens now, in order.
+            let mut next = t.now;
+            for s in &mut steps {
+                if s.at < next {
+                    next += t.rng.random_range(1_000..30_000);
+                    s.at = next;
+                    s.arrives = next;
+                }
+                next = s.at;
+            }
+            let dossier = Dossier {
+                id: d.id,
+                procedure,
+                commune,
+                channel,
+                full_online: d.full_online,
+                digitised: d.digitised,
+                received_at: d.received_at,
+                due_at: d.due_at,
+                e_result: t.chance(0.84),
+            };
+            self.open.insert(dossier, steps);
+            resumed += 1;
+        }
+        resumed
+    }
+}
+
 /// Normal agencies are late on a few percent of dossiers; a few of the busier ones (by number of procedures) on a
 /// third or more.
 fn agency_performance(world: &World, rng: &mut SmallRng) -> Vec<Performance> {

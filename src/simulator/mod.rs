@@ -20,6 +20,7 @@ mod devices;
 mod dossiers;
 mod emit;
 mod lifecycle;
+mod resume;
 mod services;
 mod world;
 mod year;
@@ -54,6 +55,11 @@ pub trait EventSink: Send + Sync + 'static {
     /// history files in one durable write. Returns the number of events written.
     fn push_history(&self, stream: &str, _bodies: Vec<Vec<u8>>) -> Result<usize, String> {
         Err(format!("stream `{stream}` keeps no history"))
+    }
+
+    /// The events the stream holds in memory (after a restart: what the WAL brought back).
+    fn recent(&self, _stream: &str) -> Vec<datafusion::arrow::array::RecordBatch> {
+        Vec::new()
     }
 }
 
@@ -98,6 +104,13 @@ pub async fn run(catalog: Arc<Catalog>, sink: Arc<dyn EventSink>, opts: Simulato
     }
     tracing::info!(rate = opts.rate, seed = opts.seed, ?streams, "simulator started");
     let mut health = SinkHealth::default();
+    if generator.out.enabled(Stream::Dossiers) {
+        let open = resume::open_dossiers(&sink.recent(Stream::Dossiers.name()));
+        if !open.is_empty() {
+            let resumed = generator.resume_dossiers(start, open);
+            tracing::info!(resumed, "simulator: open dossiers taken up again after a restart");
+        }
+    }
     if !opts.backfill.is_zero() {
         backfill(&mut generator, &sink, &opts, &catalog, start, &shutdown, &mut health).await;
     }
@@ -306,6 +319,17 @@ impl Generator {
             .filter(|s| self.out.enabled(*s))
             .map(Stream::name)
             .collect()
+    }
+
+    /// Takes up the dossiers a restart found open (see [`resume`]).
+    fn resume_dossiers(&mut self, now_ms: i64, open: Vec<resume::OpenDossier>) -> usize {
+        let mut t = Tick {
+            now: now_ms,
+            span: 1,
+            rng: &mut self.rng,
+            out: &mut self.out,
+        };
+        self.dossiers.resume(&self.world, &mut t, open)
     }
 
     /// Generates the events of the `span_ms` ending at `now_ms`: about `budget` new events split across the

@@ -593,3 +593,46 @@ async fn run_backfills_then_streams_live_until_shut_down() {
         .map(|e| millis(&e["event_time"]))
         .all(|t| t >= started - 6 * 3_600_000 - 1_000));
 }
+
+/// After a restart, the dossiers the store brought back that had not completed are taken up again: they
+/// complete (most of them) instead of staying overdue for ever, and nothing is dated before the restart.
+#[test]
+fn a_restarted_demo_takes_up_the_open_dossiers() {
+    let catalog = catalog();
+    let def = catalog.stream("dossiers").unwrap();
+    let mut before = Generator::new(&catalog, 5, START);
+    let mut bodies = Vec::new();
+    for i in 1..=120 {
+        before.tick(START + i * 5_000, 5_000, 20.0 * 5.0);
+        bodies.extend(before.out.take_all().into_iter().filter(|b| b.stream == Stream::Dossiers));
+    }
+    let stored: Vec<RecordBatch> = bodies
+        .iter()
+        .map(|b| crate::ingest::decode(def, crate::ingest::Format::Ndjson, &b.body, &Default::default()).unwrap())
+        .collect();
+    let open = resume::open_dossiers(&stored);
+    assert!(open.len() > 50, "{} open dossiers", open.len());
+    assert!(open.iter().all(|d| d.status != "completed"));
+    let restart = START + 600_000 + 120_000;
+    let mut after = Generator::new(&catalog, 6, restart);
+    let ids: BTreeSet<String> = open.iter().map(|d| d.id.clone()).collect();
+    let resumed = after.resume_dossiers(restart, open);
+    assert!(resumed * 10 >= ids.len() * 9, "{resumed} of {}", ids.len());
+    // Nine simulated hours (past the longest demo deadline), no new traffic.
+    let mut completed = BTreeSet::new();
+    for i in 1..=1_080 {
+        let now = restart + i * 30_000;
+        after.tick(now, 30_000, 0.0);
+        for b in after.out.take_all() {
+            for line in std::str::from_utf8(&b.body).unwrap().lines() {
+                let e: Value = serde_json::from_str(line).unwrap();
+                assert!(millis(&e["event_time"]) >= restart, "an event dated before the restart: {e}");
+                if e["status"] == "completed" {
+                    completed.insert(e["dossier_id"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    assert!(completed.is_subset(&ids));
+    assert!(completed.len() * 10 >= ids.len() * 7, "{} of {} completed", completed.len(), ids.len());
+}

@@ -99,6 +99,11 @@ impl TimeBound {
         calls(&self.value, is_clock)
     }
 
+    /// The bound as this evaluation sees it (`now()` bound), as text: equal texts cut a segment equally.
+    pub fn value_key(&self) -> Result<String> {
+        Ok(format!("{}{}", self.op, scalar(&self.value)?))
+    }
+
     /// For each `(min_ms, max_ms)` of `ranges`, how many rows with event times in it pass the bound.
     pub fn coverage(&self, ranges: &[(i64, i64)]) -> Result<Vec<Coverage>> {
         if ranges.is_empty() {

@@ -93,6 +93,10 @@ pub struct PartialCache {
     /// The covered segments of the last run and the states assembled for them (the same batches as the
     /// entries and blocks, shared, so not counted again).
     last: Mutex<Option<(Vec<u64>, Vec<RecordBatch>)>>,
+    /// Sealed segments cut by the time bounds: the state of the rows the bounds kept, with the bounds'
+    /// values it was computed for. A bound that stands still for a while ("since 1 January", "today")
+    /// cuts the same segment the same way at every tick, so it is read once, not at every tick.
+    cut: Mutex<HashMap<u64, (String, Entry)>>,
 }
 
 impl PartialCache {
@@ -102,7 +106,41 @@ impl PartialCache {
             entries: Mutex::new(HashMap::new()),
             blocks: Mutex::new(HashMap::new()),
             last: Mutex::new(None),
+            cut: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The state of `segment` as the bounds `key` cut it, when it was computed for those bounds.
+    pub fn cut(&self, segment: u64, key: &str) -> Option<RecordBatch> {
+        match self.cut.lock().get(&segment) {
+            Some((k, e)) if k == key => Some(e.state.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps the state of `segment` cut by the bounds `key` (replacing the one for other bounds).
+    pub fn insert_cut(&self, segment: u64, key: String, state: RecordBatch) -> bool {
+        let bytes = state.get_array_memory_size();
+        let old = self.cut.lock().remove(&segment);
+        if let Some((_, old)) = old {
+            self.budget.release(old.bytes);
+        }
+        if !self.budget.reserve(bytes) {
+            return false;
+        }
+        self.cut.lock().insert(segment, (key, Entry { state, bytes }));
+        true
+    }
+
+    /// Drops the cut states of segments not in `keep`.
+    pub fn retain_cut(&self, keep: &HashSet<u64>) {
+        self.cut.lock().retain(|id, (_, e)| {
+            let kept = keep.contains(id);
+            if !kept {
+                self.budget.release(e.bytes);
+            }
+            kept
+        });
     }
 
     /// The states assembled for exactly the covered segments `ids`, when the last run had the same.
@@ -178,6 +216,7 @@ impl PartialCache {
     pub fn bytes(&self) -> usize {
         self.entries.lock().values().map(|e| e.bytes).sum::<usize>()
             + self.blocks.lock().values().map(|e| e.bytes).sum::<usize>()
+            + self.cut.lock().values().map(|(_, e)| e.bytes).sum::<usize>()
     }
 
     pub fn len(&self) -> usize {

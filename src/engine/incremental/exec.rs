@@ -8,7 +8,9 @@
 //!   alone) or, for a compacted segment, combined from its parts' states (`AggregateMode::PartialReduce`),
 //!   reading only the parts that were not cached;
 //! - a segment the bounds rule out entirely: skipped;
-//! - the open segment and segments the bounds cut: read again, in one run of the partial aggregate.
+//! - a sealed segment the bounds cut: its states for the bounds' current values, kept until the bounds
+//!   move (a bound such as `date_trunc('year', now())` cuts the same file the same way all year);
+//! - the open segment: read again at every run.
 //!
 //! The final aggregate above merges all of it (`merge_batch`), exactly as it merges the partial states of
 //! several partitions. Entries of segments no longer covered are dropped after each run. This node only
@@ -103,12 +105,14 @@ impl IncrementalAggExec {
 
         // The covered sealed segments (in the snapshot's order), the others to read or skip.
         let mut covered: Vec<Arc<Segment>> = Vec::new();
+        let mut cut: Vec<Arc<Segment>> = Vec::new();
         let mut fresh: Vec<Arc<Segment>> = Vec::new();
         let mut skipped = 0u64;
         for (i, (seg, c)) in segments.iter().zip(coverage).enumerate() {
             match c {
                 Coverage::None => skipped += 1,
                 Coverage::All if i < sealed => covered.push(Arc::clone(seg)),
+                Coverage::Some if i < sealed => cut.push(Arc::clone(seg)),
                 _ => fresh.push(Arc::clone(seg)),
             }
         }
@@ -123,7 +127,31 @@ impl IncrementalAggExec {
                 (states, hits, combined)
             }
         };
-        // The open segment and the segments the bounds cut: read as they are now.
+        // Sealed segments the bounds cut: read once for each position of the bounds.
+        let key = self
+            .bounds
+            .iter()
+            .map(TimeBound::value_key)
+            .collect::<Result<Vec<_>>>()?
+            .join(" AND ");
+        let mut cut_hits = 0u64;
+        for seg in &cut {
+            match self.cache.cut(seg.id, &key) {
+                Some(state) => {
+                    cut_hits += 1;
+                    states_out.push(state);
+                }
+                None => {
+                    let batches = self.run_partial(&view, &context, vec![Arc::clone(seg)]).await?;
+                    let state = concat_batches(&self.schema(), &batches)?;
+                    self.cache.insert_cut(seg.id, key.clone(), state.clone());
+                    states_out.push(state);
+                }
+            }
+        }
+        self.cache.retain_cut(&cut.iter().map(|s| s.id).collect());
+        let hits = hits + cut_hits;
+        // The open segment (and whatever else is not sealed): read as it is now.
         if !fresh.is_empty() {
             states_out.extend(self.run_partial(&view, &context, fresh).await?);
         }
