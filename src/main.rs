@@ -143,6 +143,8 @@ struct FileLimits {
     eval_memory_bytes: Option<usize>,
     client_queue_bytes: Option<usize>,
     topic_history: Option<usize>,
+    topic_history_bytes: Option<usize>,
+    topic_history_age_ms: Option<u64>,
     ping_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     max_connections_per_token: Option<usize>,
@@ -181,6 +183,11 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         d.eval_memory_bytes = l.eval_memory_bytes.unwrap_or(d.eval_memory_bytes);
         d.client_queue_bytes = l.client_queue_bytes.unwrap_or(d.client_queue_bytes);
         d.topic_history = l.topic_history.unwrap_or(d.topic_history);
+        d.topic_history_bytes = l.topic_history_bytes.unwrap_or(d.topic_history_bytes);
+        d.topic_history_age = l
+            .topic_history_age_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.topic_history_age);
         d.ping_interval = l.ping_interval_ms.map(Duration::from_millis).unwrap_or(d.ping_interval);
         d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
         d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
@@ -294,7 +301,10 @@ fn main() -> ExitCode {
                         );
                         eprintln!(
                             "imported before the stop: {} rows from {} whole files ({} accepted, {} duplicates)",
-                            stopped.summary.rows, stopped.summary.files, stopped.summary.accepted, stopped.summary.duplicates
+                            stopped.summary.rows,
+                            stopped.summary.files,
+                            stopped.summary.accepted,
+                            stopped.summary.duplicates
                         );
                         eprintln!("resume with: {}", ioc_stream::import::resume_command(&import, &stopped));
                         Ok(ExitCode::FAILURE)

@@ -7,14 +7,16 @@
 //! backlog (PROTOCOL.md: "a slow client ... gets one fresh snapshot"). Both the lag mark and its clearing
 //! happen under the topic's lock, so the snapshot and the deltas after it are contiguous.
 //!
-//! A topic keeps its last updates (default 256) so a client that reconnects with `resume` gets what it
-//! missed, in order, when the epoch matches and the history still reaches back far enough.
+//! A topic keeps its last updates ([`history`]: bounded in updates, bytes and age) so a client that
+//! reconnects with `resume` gets what it missed, in order, when the epoch matches and the history still
+//! reaches back far enough; otherwise it gets a snapshot.
 //! This module does not evaluate or diff; it is handed finished results by the engine.
 
 pub mod filter;
+pub mod history;
 pub mod message;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -24,14 +26,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub use filter::Filter;
+use history::History;
+pub use history::HistoryLimits;
 
 use crate::values::{ColumnInfo, Row};
 
 /// A text frame, validated as UTF-8 once and shared by reference count.
 pub type Frame = axum::extract::ws::Utf8Bytes;
-
-/// Updates a topic keeps for `resume`, unless configured otherwise.
-pub const DEFAULT_HISTORY: usize = 256;
 
 /// A scenario's result as of one update.
 #[derive(Debug, Clone)]
@@ -121,7 +122,7 @@ struct Subscriber {
     filter: Option<Arc<Filter>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TopicInner {
     /// The epoch whose updates are current; updates of another epoch (an evaluation of a replaced
     /// definition that finished late) are dropped.
@@ -131,9 +132,8 @@ struct TopicInner {
     snapshot: Option<Frame>,
     subscribers: HashMap<u64, Subscriber>,
     lagging: HashSet<u64>,
-    /// The last updates as sent to unfiltered subscribers: `(seq, frame)`.
-    history: VecDeque<(u64, Frame)>,
-    history_len: usize,
+    /// The last updates as sent to unfiltered subscribers.
+    history: History,
 }
 
 /// A scenario's stream of updates.
@@ -151,6 +151,8 @@ pub struct FanoutStats {
     pub bytes_queued: AtomicU64,
     pub lagged: AtomicU64,
     pub resumed: AtomicU64,
+    /// Bytes the histories of all topics hold.
+    pub history_bytes: Arc<AtomicUsize>,
 }
 
 /// Where a client wants to pick up a topic.
@@ -161,12 +163,16 @@ pub struct Resume {
 }
 
 impl Topic {
-    fn new(name: &str, stats: Arc<FanoutStats>, history_len: usize) -> Topic {
+    fn new(name: &str, stats: Arc<FanoutStats>, history: HistoryLimits) -> Topic {
         Topic {
             name: name.into(),
             inner: Mutex::new(TopicInner {
-                history_len,
-                ..TopicInner::default()
+                epoch: None,
+                current: None,
+                snapshot: None,
+                subscribers: HashMap::new(),
+                lagging: HashSet::new(),
+                history: History::new(history, stats.history_bytes.clone()),
             }),
             stats,
         }
@@ -174,7 +180,11 @@ impl Topic {
 
     /// A topic outside any hub (one-shot queries need one to hold nothing).
     pub fn detached(name: &str) -> Topic {
-        Topic::new(name, Arc::new(FanoutStats::default()), 0)
+        let none = HistoryLimits {
+            updates: 0,
+            ..HistoryLimits::default()
+        };
+        Topic::new(name, Arc::new(FanoutStats::default()), none)
     }
 
     /// The snapshot for a subscriber: shared when unfiltered, its own when filtered.
@@ -227,15 +237,7 @@ impl Topic {
         if r.seq == current.seq {
             return Some(Vec::new());
         }
-        let oldest = inner.history.front()?.0;
-        (oldest <= r.seq + 1).then(|| {
-            inner
-                .history
-                .iter()
-                .filter(|(seq, _)| *seq > r.seq)
-                .map(|(_, f)| f.clone())
-                .collect()
-        })
+        inner.history.after(r.seq)
     }
 
     pub fn unsubscribe(&self, client_id: u64) {
@@ -267,12 +269,10 @@ impl Topic {
         };
         let previous = inner.current.replace(view.clone());
         inner.snapshot = matches!(change, Change::Snapshot).then(|| frame.clone());
-        if inner.history_len > 0 {
-            inner.history.push_back((view.seq, frame.clone()));
-            while inner.history.len() > inner.history_len {
-                inner.history.pop_front();
-            }
-        }
+        let snapshot = matches!(change, Change::Snapshot);
+        inner
+            .history
+            .push(view.seq, &frame, snapshot, std::time::Instant::now());
         let receivers: Vec<Subscriber> = inner
             .subscribers
             .values()
@@ -336,6 +336,12 @@ impl Topic {
         self.inner.lock().subscribers.len()
     }
 
+    /// Bytes and updates this topic's history holds.
+    pub fn history_size(&self) -> (usize, usize) {
+        let inner = self.inner.lock();
+        (inner.history.bytes(), inner.history.len())
+    }
+
     /// Tells every subscriber the topic is gone (`scenario_removed`) and forgets them.
     fn close(&self) {
         let mut inner = self.inner.lock();
@@ -388,24 +394,37 @@ pub struct Hub {
     next_client: AtomicU64,
     pub stats: Arc<FanoutStats>,
     clients: AtomicU64,
-    history_len: usize,
+    history: HistoryLimits,
 }
 
 impl Default for Hub {
     fn default() -> Hub {
-        Hub::new(DEFAULT_HISTORY)
+        Hub::with_history(HistoryLimits::default())
     }
 }
 
 impl Hub {
-    pub fn new(history_len: usize) -> Hub {
+    /// A hub whose topics keep `history_updates` updates (and the default byte and age bounds).
+    pub fn new(history_updates: usize) -> Hub {
+        Hub::with_history(HistoryLimits {
+            updates: history_updates,
+            ..HistoryLimits::default()
+        })
+    }
+
+    pub fn with_history(history: HistoryLimits) -> Hub {
         Hub {
             topics: RwLock::new(HashMap::new()),
             next_client: AtomicU64::new(0),
             stats: Arc::new(FanoutStats::default()),
             clients: AtomicU64::new(0),
-            history_len,
+            history,
         }
+    }
+
+    /// Bytes the histories of all topics hold.
+    pub fn history_bytes(&self) -> usize {
+        self.stats.history_bytes.load(Ordering::Relaxed)
     }
 
     /// The topic of a scenario, created on first use.
@@ -416,7 +435,7 @@ impl Hub {
         self.topics
             .write()
             .entry(name.to_string())
-            .or_insert_with(|| Arc::new(Topic::new(name, self.stats.clone(), self.history_len)))
+            .or_insert_with(|| Arc::new(Topic::new(name, self.stats.clone(), self.history)))
             .clone()
     }
 
