@@ -164,6 +164,13 @@ async function main() {
   if (shown !== '40') await fail(step, `the KPI text is ${JSON.stringify(shown)}`);
   const mapPoints = await wall.$eval('.panel-map', (e) => e.dataset.rows);
   if (mapPoints !== '4') await fail(step, `the map shows ${mapPoints} points, expected 4`);
+  // The pause button draws its symbol (the wall's fonts have no ⏸ glyph: it showed as an empty box).
+  const rotateBtn = await wall.$eval('#rotate-btn', (b) => ({ text: b.textContent, icon: b.querySelector('svg.icon')?.dataset.icon }));
+  if (rotateBtn.icon !== 'play' || /[\u2190-\u2bff]/.test(rotateBtn.text)) await fail(step, `the rotate button is ${JSON.stringify(rotateBtn)}`);
+  await wall.click('#rotate-btn');
+  const paused = await wall.$eval('#rotate-btn', (b) => b.querySelector('svg.icon')?.dataset.icon);
+  if (paused !== 'pause') await fail(step, `after a click the rotate button shows ${paused}`);
+  await wall.click('#rotate-btn');
   log(`wall: ${states} panels with data`);
   await wall.screenshot({ path: join(shots, 'wall.png') });
 
