@@ -276,14 +276,19 @@ async function main() {
   await waitIn(tablet, 'tablet ready with data', () => document.body.dataset.ready === '1' &&
     [...document.querySelectorAll('.tb-panels .panel')].every((p) => p.dataset.state === 'ok' && p.dataset.hasData === '1') &&
     document.querySelectorAll('#f-commune option').length === 5);
-  const allRows = await tablet.$$eval('.panel[data-scenario="by_commune"] .rank-item', (l) => l.length);
+  const allRows = await tablet.$$eval('.panel[data-scenario="by_commune"][data-filters="commune_code"] .rank-item', (l) => l.length);
   if (allRows !== 4) await fail(step, `unfiltered ranking has ${allRows} rows, expected 4`);
   await tablet.screenshot({ path: join(shots, 'tablet.png'), fullPage: true });
   await tablet.selectOption('#f-commune', 'X02');
   await waitIn(tablet, 'only Xã Tân Hòa in the commune ranking', () => {
-    const items = [...document.querySelectorAll('.panel[data-scenario="by_commune"] .rank-item')];
+    const items = [...document.querySelectorAll('.panel[data-scenario="by_commune"][data-filters="commune_code"] .rank-item')];
     return items.length === 1 && items[0].dataset.key === 'X02' && items[0].textContent.includes('Xã Tân Hòa');
   });
+  // The province-wide panel of the same scenario, on the same connection (a subscription with an `id`), keeps every commune.
+  const provinceRows = await tablet.$$eval('.panel[data-scenario="by_commune"][data-filters=""] .rank-item', (l) => l.length);
+  if (provinceRows !== 4) await fail(step, `the province-wide commune ranking has ${provinceRows} rows, expected 4`);
+  const communeSubs = await tablet.evaluate(() => [...window.__ioc.live.subs.values()].filter((s) => s.scenario === 'by_commune').map((s) => s.id));
+  if (communeSubs.length !== 2 || communeSubs.some((id) => !id)) await fail(step, `by_commune subscriptions: ${JSON.stringify(communeSubs)}`);
   const agencyRows = await tablet.$$eval('.panel[data-scenario="by_agency"] .rank-item', (l) => l.length);
   if (agencyRows !== 3) await fail(step, `the agency ranking (not filtered by commune) has ${agencyRows} rows`);
   if (!tablet.url().includes('commune=X02')) await fail(step, `the filter is not in the URL: ${tablet.url()}`);

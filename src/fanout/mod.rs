@@ -12,6 +12,7 @@
 //! reaches back far enough; otherwise it gets a snapshot.
 //! This module does not evaluate or diff; it is handed finished results by the engine.
 
+pub mod client;
 pub mod filter;
 pub mod history;
 pub mod message;
@@ -25,6 +26,7 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+pub use client::{Client, Owed};
 pub use filter::Filter;
 use history::History;
 pub use history::HistoryLimits;
@@ -73,53 +75,29 @@ pub enum Change {
     Delta { upsert: Vec<Row>, delete: Vec<Vec<Value>> },
 }
 
-/// One connected client, as the topics see it.
-#[derive(Debug)]
-pub struct Client {
-    pub id: u64,
-    tx: mpsc::Sender<Frame>,
-    queued_bytes: AtomicUsize,
-    max_bytes: usize,
-    /// Topics on which this client lags and is owed a snapshot.
-    owed: Mutex<Vec<Arc<Topic>>>,
-}
-
-impl Client {
-    /// Queues a frame without waiting; false when the queue is full (in frames or bytes) or the client is gone.
-    pub fn try_send(&self, frame: Frame) -> bool {
-        let len = frame.len();
-        // Count first: the writer may take the frame (and subtract) before this call returns.
-        if self.queued_bytes.fetch_add(len, Ordering::AcqRel) + len > self.max_bytes || self.tx.try_send(frame).is_err()
-        {
-            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-            return false;
-        }
-        true
-    }
-
-    /// The writer took a frame of `len` bytes off the queue.
-    pub fn sent(&self, len: usize) {
-        self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-    }
-
-    pub fn queued_bytes(&self) -> usize {
-        self.queued_bytes.load(Ordering::Acquire)
-    }
-
-    /// Snapshots this client is owed, to send once its queue has drained.
-    pub fn take_owed(&self) -> Vec<Arc<Topic>> {
-        std::mem::take(&mut *self.owed.lock())
-    }
-
-    pub fn is_owed(&self) -> bool {
-        !self.owed.lock().is_empty()
-    }
-}
+/// A subscription within a topic: a client, and the id it gave the subscription (none: the client's
+/// one subscription to the topic without an id). One client may hold several, with different ids.
+type SubKey = (u64, Option<Arc<str>>);
 
 #[derive(Debug, Clone)]
 struct Subscriber {
     client: Arc<Client>,
+    id: Option<Arc<str>>,
     filter: Option<Arc<Filter>>,
+}
+
+impl Subscriber {
+    fn key(&self) -> SubKey {
+        (self.client.id, self.id.clone())
+    }
+
+    /// `frame` as this subscription receives it: with its id, when it has one.
+    fn frame(&self, frame: &Frame) -> Frame {
+        match &self.id {
+            Some(id) => message::with_id(frame, id),
+            None => frame.clone(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -130,8 +108,8 @@ struct TopicInner {
     current: Option<Arc<ResultView>>,
     /// The snapshot frame of `current`, encoded on first need.
     snapshot: Option<Frame>,
-    subscribers: HashMap<u64, Subscriber>,
-    lagging: HashSet<u64>,
+    subscribers: HashMap<SubKey, Subscriber>,
+    lagging: HashSet<SubKey>,
     /// The last updates as sent to unfiltered subscribers.
     history: History,
 }
@@ -201,30 +179,35 @@ impl Topic {
         }
     }
 
-    /// Adds `client` and queues what it needs first: the missed updates when `resume` can be honoured,
-    /// nothing when it missed nothing, else the current snapshot (when there is a result yet).
-    pub fn subscribe(self: &Arc<Self>, client: &Arc<Client>, filter: Option<Filter>, resume: Option<&Resume>) {
+    /// Adds a subscription of `client` (with its `id`, if any; one of the same id is replaced) and queues
+    /// what it needs first: the missed updates when `resume` can be honoured, nothing when it missed
+    /// nothing, else the current snapshot (when there is a result yet).
+    pub fn subscribe(
+        self: &Arc<Self>,
+        client: &Arc<Client>,
+        id: Option<Arc<str>>,
+        filter: Option<Filter>,
+        resume: Option<&Resume>,
+    ) {
         let mut inner = self.inner.lock();
-        let filter = filter.map(Arc::new);
-        inner.subscribers.insert(
-            client.id,
-            Subscriber {
-                client: client.clone(),
-                filter: filter.clone(),
-            },
-        );
-        inner.lagging.remove(&client.id);
-        if filter.is_none() {
+        let sub = Subscriber {
+            client: client.clone(),
+            id,
+            filter: filter.map(Arc::new),
+        };
+        inner.subscribers.insert(sub.key(), sub.clone());
+        inner.lagging.remove(&sub.key());
+        if sub.filter.is_none() {
             if let Some(frames) = resume.and_then(|r| Self::missed(&inner, r)) {
                 self.stats.resumed.fetch_add(1, Ordering::Relaxed);
                 for frame in frames {
-                    self.deliver(&mut inner, client, &frame);
+                    self.deliver(&mut inner, &sub, &sub.frame(&frame));
                 }
                 return;
             }
         }
-        if let Some(frame) = Self::snapshot_for(&mut inner, filter.as_deref()) {
-            self.deliver(&mut inner, client, &frame);
+        if let Some(frame) = Self::snapshot_for(&mut inner, sub.filter.as_deref()) {
+            self.deliver(&mut inner, &sub, &sub.frame(&frame));
         }
     }
 
@@ -240,19 +223,28 @@ impl Topic {
         inner.history.after(r.seq)
     }
 
-    pub fn unsubscribe(&self, client_id: u64) {
+    /// Ends the subscription of `client_id` with `id` (none: the one without an id).
+    pub fn unsubscribe(&self, client_id: u64, id: Option<&str>) {
+        let key = (client_id, id.map(Arc::from));
         let mut inner = self.inner.lock();
-        inner.subscribers.remove(&client_id);
-        inner.lagging.remove(&client_id);
+        inner.subscribers.remove(&key);
+        inner.lagging.remove(&key);
     }
 
-    fn deliver(self: &Arc<Self>, inner: &mut TopicInner, client: &Arc<Client>, frame: &Frame) {
-        if client.try_send(frame.clone()) {
+    /// Ends every subscription of `client_id` (it disconnected).
+    pub fn unsubscribe_client(&self, client_id: u64) {
+        let mut inner = self.inner.lock();
+        inner.subscribers.retain(|k, _| k.0 != client_id);
+        inner.lagging.retain(|k| k.0 != client_id);
+    }
+
+    fn deliver(self: &Arc<Self>, inner: &mut TopicInner, sub: &Subscriber, frame: &Frame) {
+        if sub.client.try_send(frame.clone()) {
             self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
             self.stats.bytes_queued.fetch_add(frame.len() as u64, Ordering::Relaxed);
-        } else if inner.lagging.insert(client.id) {
+        } else if inner.lagging.insert(sub.key()) {
             self.stats.lagged.fetch_add(1, Ordering::Relaxed);
-            client.owed.lock().push(self.clone());
+            sub.client.owe(self.clone(), sub.id.clone());
         }
     }
 
@@ -275,31 +267,45 @@ impl Topic {
             .push(view.seq, &frame, snapshot, std::time::Instant::now());
         let receivers: Vec<Subscriber> = inner
             .subscribers
-            .values()
-            .filter(|s| !inner.lagging.contains(&s.client.id))
-            .cloned()
+            .iter()
+            .filter(|(k, _)| !inner.lagging.contains(*k))
+            .map(|(_, s)| s.clone())
             .collect();
+        // One frame per distinct filter, and per distinct subscription id (which the frame carries).
         let mut per_filter: HashMap<String, Frame> = HashMap::new();
+        let mut per_id: HashMap<(String, Arc<str>), Frame> = HashMap::new();
         for sub in receivers {
-            let frame = match &sub.filter {
+            let plain = match &sub.filter {
                 None => frame.clone(),
                 Some(f) => per_filter
                     .entry(f.id().to_string())
                     .or_insert_with(|| filtered(&view, previous.as_deref(), change, f))
                     .clone(),
             };
-            self.deliver(&mut inner, &sub.client, &frame);
+            let frame = match &sub.id {
+                None => plain,
+                Some(id) => {
+                    let filter = sub.filter.as_ref().map_or("", |f| f.id()).to_string();
+                    per_id
+                        .entry((filter, id.clone()))
+                        .or_insert_with(|| message::with_id(&plain, id))
+                        .clone()
+                }
+            };
+            self.deliver(&mut inner, &sub, &frame);
         }
     }
 
-    /// For a lagging client that has drained its queue: clears the lag and returns the snapshot to send now.
-    pub fn resync(&self, client_id: u64) -> Option<Frame> {
+    /// For a lagging subscription whose client has drained its queue: clears the lag and returns the
+    /// snapshot to send now.
+    pub fn resync(&self, client_id: u64, id: Option<&str>) -> Option<Frame> {
+        let key = (client_id, id.map(Arc::from));
         let mut inner = self.inner.lock();
-        if !inner.lagging.remove(&client_id) {
+        if !inner.lagging.remove(&key) {
             return None;
         }
-        let filter = inner.subscribers.get(&client_id)?.filter.clone();
-        Self::snapshot_for(&mut inner, filter.as_deref())
+        let sub = inner.subscribers.get(&key)?.clone();
+        Self::snapshot_for(&mut inner, sub.filter.as_deref()).map(|f| sub.frame(&f))
     }
 
     /// Starts a new epoch: only updates of that epoch are published from now on.
@@ -319,7 +325,7 @@ impl Topic {
                     continue;
                 }
             }
-            if sub.client.try_send(frame.clone()) {
+            if sub.client.try_send(sub.frame(frame)) {
                 self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
                 self.stats.bytes_queued.fetch_add(frame.len() as u64, Ordering::Relaxed);
             } else {
@@ -347,7 +353,7 @@ impl Topic {
         let mut inner = self.inner.lock();
         let frame = message::error("scenario_removed", "the scenario was removed", Some(&self.name));
         for sub in inner.subscribers.values() {
-            sub.client.try_send(frame.clone());
+            sub.client.try_send(sub.frame(&frame));
         }
         inner.subscribers.clear();
         inner.lagging.clear();
@@ -456,19 +462,13 @@ impl Hub {
         let (tx, rx) = mpsc::channel(max_frames.max(1));
         let id = self.next_client.fetch_add(1, Ordering::Relaxed) + 1;
         self.clients.fetch_add(1, Ordering::Relaxed);
-        let client = Arc::new(Client {
-            id,
-            tx,
-            queued_bytes: AtomicUsize::new(0),
-            max_bytes,
-            owed: Mutex::new(Vec::new()),
-        });
+        let client = Arc::new(Client::new(id, tx, max_bytes));
         (client, rx)
     }
 
     pub fn disconnect(&self, client: &Client, topics: impl IntoIterator<Item = Arc<Topic>>) {
         for t in topics {
-            t.unsubscribe(client.id);
+            t.unsubscribe_client(client.id);
         }
         self.clients.fetch_sub(1, Ordering::Relaxed);
     }

@@ -70,7 +70,7 @@ function build(d) {
   });
   // Panels subscribed; drop subscriptions no panel uses any more (a dashboard edited on disk).
   const used = new Set(panels.map((p) => p.def.scenario).filter(Boolean));
-  for (const name of [...live.subs.keys()]) if (!used.has(name)) live.unsubscribe(name);
+  for (const [key, sub] of [...live.subs]) if (!used.has(sub.scenario)) live.unsubscribe(key);
   $('dash-title').textContent = pick(d.title, d.title_en);
   document.title = `IOC — ${pick(d.title, d.title_en)}`;
   requestAnimationFrame(() => panels.forEach((p) => p.resize()));
