@@ -11,6 +11,9 @@
 //! take within `ws_write_timeout` drops the client (a client that never reads). Bytes taken off the queue
 //! stay counted against `client_queue_bytes` until they are written, so a client's queue and what sits in
 //! its socket writer together stay within that bound (plus the 8 KiB write buffer and an owed snapshot).
+//!
+//! Memory per idle connection (`benches/fanout_load` prints it; target 8 KiB): the reader's and the
+//! writer's tasks, the socket's read buffer ([`READ_BUFFER`]), the client's queue, three timers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,8 +41,10 @@ const MAX_ID_BYTES: usize = 64;
 /// A connection's subscriptions: by scenario and the subscription's id.
 type Subscriptions = HashMap<(String, Option<Arc<str>>), Arc<Topic>>;
 
-/// Read buffer per connection: clients send only small control messages.
-const READ_BUFFER: usize = 4 << 10;
+/// Read buffer per connection, allocated when the connection opens and kept while it lives: clients send
+/// only small control messages (a `subscribe` with a filter is ~200 bytes; a larger message still arrives,
+/// the frame buffer grows for it). 1 KiB instead of 4 KiB is most of what an idle connection costs less.
+const READ_BUFFER: usize = 1 << 10;
 /// Bytes gathered before a write to the socket; frames of one burst are flushed together.
 const WRITE_BUFFER: usize = 8 << 10;
 /// Frames taken off a client's queue for one flush.
