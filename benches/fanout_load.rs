@@ -2,7 +2,8 @@
 //! descriptor limit) against the real server binary running as its own process, each subscribed to 5
 //! scenarios that change once a second. Prints the server's resident memory per idle connection, delivery
 //! latency from evaluation (`evaluated_at`) to receipt p50/p99/p99.9, and messages per second.
-//! Run with `cargo bench --bench fanout_load` (release build of the server).
+//! Run with `cargo bench --bench fanout_load` (release build of the server); `IOC_BIN=path` runs another
+//! build of the server with the same clients.
 
 mod common;
 
@@ -56,7 +57,9 @@ fn main() {
     // Every client comes from 127.0.0.1: lift the per-address cap (1,000 by default).
     let config = dir.path().join("load.toml");
     std::fs::write(&config, "[limits]\nmax_connections_per_ip = 1000000\n").unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_ioc-stream"))
+    // IOC_BIN: another build of the server (to compare two versions with the same client).
+    let bin = std::env::var("IOC_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ioc-stream").to_string());
+    let mut server = Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--queries")
@@ -109,7 +112,7 @@ async fn run(addr: String, pid: u32, clients: usize) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss1 = rss_kib(pid);
     println!(
-        "fanout_load: {connected} clients connected in {:.1} s; server RSS {} MiB idle -> {} MiB: {:.1} KiB per idle connection (target <= 16)",
+        "fanout_load: {connected} clients connected in {:.1} s; server RSS {} MiB idle -> {} MiB: {:.1} KiB per idle connection (target <= 8)",
         started.elapsed().as_secs_f64(),
         rss0 / 1024,
         rss1 / 1024,

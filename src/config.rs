@@ -27,6 +27,10 @@ pub struct Limits {
     pub client_queue_bytes: usize,
     /// Updates each topic keeps for `resume`.
     pub topic_history: usize,
+    /// Bytes each topic's kept updates may hold (a resume the history cannot serve gets a snapshot).
+    pub topic_history_bytes: usize,
+    /// Age past which a kept update is dropped.
+    pub topic_history_age: Duration,
     /// How often the server pings each WebSocket client.
     pub ping_interval: Duration,
     /// A client silent this long (no message, no pong) is dropped.
@@ -68,6 +72,8 @@ impl Default for Limits {
             client_queue_frames: 1024,
             client_queue_bytes: 1 << 20,
             topic_history: 256,
+            topic_history_bytes: 1 << 20,
+            topic_history_age: Duration::from_secs(300),
             ping_interval: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             max_subscriptions: 64,

@@ -21,6 +21,31 @@ use serde::Deserialize;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines on stderr look: `text` (coloured only when stderr is a terminal) or `json` (one
+    /// object per line, for log shippers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info,datafusion=warn`). ANSI colours only on a
+/// terminal: systemd, files and log shippers get plain text, or JSON with `--log-format json`.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,datafusion=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+    }
 }
 
 #[derive(Subcommand)]
@@ -146,6 +171,8 @@ struct FileLimits {
     eval_memory_bytes: Option<usize>,
     client_queue_bytes: Option<usize>,
     topic_history: Option<usize>,
+    topic_history_bytes: Option<usize>,
+    topic_history_age_ms: Option<u64>,
     ping_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     max_connections_per_token: Option<usize>,
@@ -184,6 +211,11 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         d.eval_memory_bytes = l.eval_memory_bytes.unwrap_or(d.eval_memory_bytes);
         d.client_queue_bytes = l.client_queue_bytes.unwrap_or(d.client_queue_bytes);
         d.topic_history = l.topic_history.unwrap_or(d.topic_history);
+        d.topic_history_bytes = l.topic_history_bytes.unwrap_or(d.topic_history_bytes);
+        d.topic_history_age = l
+            .topic_history_age_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.topic_history_age);
         d.ping_interval = l.ping_interval_ms.map(Duration::from_millis).unwrap_or(d.ping_interval);
         d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
         d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
@@ -226,13 +258,8 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,datafusion=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

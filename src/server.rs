@@ -178,7 +178,11 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         }
         o
     });
-    let hub = Arc::new(Hub::new(config.limits.topic_history));
+    let hub = Arc::new(Hub::with_history(crate::fanout::HistoryLimits {
+        updates: config.limits.topic_history,
+        bytes: config.limits.topic_history_bytes,
+        age: config.limits.topic_history_age,
+    }));
     let engine = Engine::new(&config, &catalog, store.clone(), hub.clone())?;
     if let Some((path, e)) = engine.load_dir().await.into_iter().next() {
         engine.shutdown().await;

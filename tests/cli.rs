@@ -134,3 +134,47 @@ fn check_accepts_good_folders_and_names_the_line_of_each_problem() {
         "{stderr}"
     );
 }
+
+/// Runs `serve` with stderr piped (not a terminal) until SIGTERM; its stderr.
+fn serve_logs(extra: &[&str]) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(extra)
+        .args(["serve", "--listen", "127.0.0.1:0", "--queries"])
+        .arg(fixture("basic"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on "), "{line}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Issue 13, item 5: no ANSI colour codes when stderr is not a terminal; `--log-format json` for shippers.
+#[test]
+fn logs_are_plain_off_a_terminal_and_json_on_request() {
+    let text = serve_logs(&[]);
+    assert!(text.contains("WAL replayed"), "{text}");
+    assert!(!text.contains('\u{1b}'), "colour codes in logs to a pipe: {text:?}");
+    let json = serve_logs(&["--log-format", "json"]);
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+    }
+    assert!(lines.iter().any(|l| l.contains("WAL replayed")), "{json}");
+}

@@ -285,6 +285,31 @@ async fn timeouts_and_row_caps_are_errors_and_others_keep_running() {
     server.stop().await;
 }
 
+/// Issue 13, item 1: a file that never planned is an error from the start, with its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_that_does_not_plan_is_listed_as_an_error() {
+    let dir = copy_fixture("basic");
+    let server = TestServer::start(dir.path()).await;
+    std::fs::write(
+        dir.path().join("broken.sql"),
+        "-- every: 1s\nSELECT nope FROM tickets\n",
+    )
+    .unwrap();
+    let listed = eventually(WAIT, || async { server.scenario("broken").await }).await;
+    // Give the watcher a few more passes: the entry must not turn (or stay) green.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let listed = server.scenario("broken").await.unwrap_or(listed);
+    assert_eq!(listed["status"], "error", "{listed}");
+    let message = listed["last_error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("broken.sql:2") && message.contains("tickets"),
+        "{listed}"
+    );
+    let (_, result) = server.get("/api/v1/scenarios/broken/result").await;
+    assert_eq!(result["seq"], 0, "never evaluated: {result}");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_edited_on_disk_are_picked_up() {
     let dir = copy_fixture("basic");

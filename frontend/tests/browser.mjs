@@ -164,6 +164,13 @@ async function main() {
   if (shown !== '40') await fail(step, `the KPI text is ${JSON.stringify(shown)}`);
   const mapPoints = await wall.$eval('.panel-map', (e) => e.dataset.rows);
   if (mapPoints !== '4') await fail(step, `the map shows ${mapPoints} points, expected 4`);
+  // The pause button draws its symbol (the wall's fonts have no ⏸ glyph: it showed as an empty box).
+  const rotateBtn = await wall.$eval('#rotate-btn', (b) => ({ text: b.textContent, icon: b.querySelector('svg.icon')?.dataset.icon }));
+  if (rotateBtn.icon !== 'play' || /[\u2190-\u2bff]/.test(rotateBtn.text)) await fail(step, `the rotate button is ${JSON.stringify(rotateBtn)}`);
+  await wall.click('#rotate-btn');
+  const paused = await wall.$eval('#rotate-btn', (b) => b.querySelector('svg.icon')?.dataset.icon);
+  if (paused !== 'pause') await fail(step, `after a click the rotate button shows ${paused}`);
+  await wall.click('#rotate-btn');
   log(`wall: ${states} panels with data`);
   await wall.screenshot({ path: join(shots, 'wall.png') });
 
@@ -269,14 +276,19 @@ async function main() {
   await waitIn(tablet, 'tablet ready with data', () => document.body.dataset.ready === '1' &&
     [...document.querySelectorAll('.tb-panels .panel')].every((p) => p.dataset.state === 'ok' && p.dataset.hasData === '1') &&
     document.querySelectorAll('#f-commune option').length === 5);
-  const allRows = await tablet.$$eval('.panel[data-scenario="by_commune"] .rank-item', (l) => l.length);
+  const allRows = await tablet.$$eval('.panel[data-scenario="by_commune"][data-filters="commune_code"] .rank-item', (l) => l.length);
   if (allRows !== 4) await fail(step, `unfiltered ranking has ${allRows} rows, expected 4`);
   await tablet.screenshot({ path: join(shots, 'tablet.png'), fullPage: true });
   await tablet.selectOption('#f-commune', 'X02');
   await waitIn(tablet, 'only Xã Tân Hòa in the commune ranking', () => {
-    const items = [...document.querySelectorAll('.panel[data-scenario="by_commune"] .rank-item')];
+    const items = [...document.querySelectorAll('.panel[data-scenario="by_commune"][data-filters="commune_code"] .rank-item')];
     return items.length === 1 && items[0].dataset.key === 'X02' && items[0].textContent.includes('Xã Tân Hòa');
   });
+  // The province-wide panel of the same scenario, on the same connection (a subscription with an `id`), keeps every commune.
+  const provinceRows = await tablet.$$eval('.panel[data-scenario="by_commune"][data-filters=""] .rank-item', (l) => l.length);
+  if (provinceRows !== 4) await fail(step, `the province-wide commune ranking has ${provinceRows} rows, expected 4`);
+  const communeSubs = await tablet.evaluate(() => [...window.__ioc.live.subs.values()].filter((s) => s.scenario === 'by_commune').map((s) => s.id));
+  if (communeSubs.length !== 2 || communeSubs.some((id) => !id)) await fail(step, `by_commune subscriptions: ${JSON.stringify(communeSubs)}`);
   const agencyRows = await tablet.$$eval('.panel[data-scenario="by_agency"] .rank-item', (l) => l.length);
   if (agencyRows !== 3) await fail(step, `the agency ranking (not filtered by commune) has ${agencyRows} rows`);
   if (!tablet.url().includes('commune=X02')) await fail(step, `the filter is not in the URL: ${tablet.url()}`);

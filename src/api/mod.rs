@@ -175,6 +175,7 @@ async fn metrics(
     metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued.load(Ordering::Relaxed));
     metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued.load(Ordering::Relaxed));
     metrics::counter!("ioc_fanout_lagged_total").absolute(fan.lagged.load(Ordering::Relaxed));
+    metrics::gauge!("ioc_fanout_history_bytes").set(state.hub.history_bytes() as f64);
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         prometheus().render(),

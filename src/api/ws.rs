@@ -11,6 +11,9 @@
 //! take within `ws_write_timeout` drops the client (a client that never reads). Bytes taken off the queue
 //! stay counted against `client_queue_bytes` until they are written, so a client's queue and what sits in
 //! its socket writer together stay within that bound (plus the 8 KiB write buffer and an owed snapshot).
+//!
+//! Memory per idle connection (`benches/fanout_load` prints it; target 8 KiB): the reader's and the
+//! writer's tasks, the socket's read buffer ([`READ_BUFFER`]), the client's queue, three timers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,8 +35,16 @@ use super::silence::Silence;
 use super::AppState;
 use crate::fanout::{message, Client, Filter, Frame, Resume as ResumeAt, Topic};
 
-/// Read buffer per connection: clients send only small control messages.
-const READ_BUFFER: usize = 4 << 10;
+/// Longest subscription `id`, in bytes.
+const MAX_ID_BYTES: usize = 64;
+
+/// A connection's subscriptions: by scenario and the subscription's id.
+type Subscriptions = HashMap<(String, Option<Arc<str>>), Arc<Topic>>;
+
+/// Read buffer per connection, allocated when the connection opens and kept while it lives: clients send
+/// only small control messages (a `subscribe` with a filter is ~200 bytes; a larger message still arrives,
+/// the frame buffer grows for it). 1 KiB instead of 4 KiB is most of what an idle connection costs less.
+const READ_BUFFER: usize = 1 << 10;
 /// Bytes gathered before a write to the socket; frames of one burst are flushed together.
 const WRITE_BUFFER: usize = 8 << 10;
 /// Frames taken off a client's queue for one flush.
@@ -76,6 +87,9 @@ pub async fn upgrade(
 enum Op {
     Subscribe {
         scenario: String,
+        /// The client's name for this subscription: one connection may follow one scenario several times.
+        #[serde(default)]
+        id: Option<String>,
         #[serde(default)]
         filter: Option<serde_json::Map<String, serde_json::Value>>,
         #[serde(default)]
@@ -83,6 +97,8 @@ enum Op {
     },
     Unsubscribe {
         scenario: String,
+        #[serde(default)]
+        id: Option<String>,
     },
     Ping,
 }
@@ -105,7 +121,7 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, caller: Caller) {
         write: limits.ws_write_timeout,
     };
     let writer = tokio::spawn(write_loop(sink, rx, client.clone(), timing, done.clone()));
-    let mut subscriptions: HashMap<String, Arc<Topic>> = HashMap::new();
+    let mut subscriptions = Subscriptions::new();
     // The idle check runs here, beside the reads, never behind a write.
     let step = limits
         .ping_interval
@@ -144,7 +160,7 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, caller: Caller) {
     metrics::gauge!("ioc_ws_clients").decrement(1.0);
 }
 
-fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut HashMap<String, Arc<Topic>>, text: &str) {
+fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Subscriptions, text: &str) {
     let op = match serde_json::from_str::<Op>(text) {
         Ok(op) => op,
         Err(e) => {
@@ -158,13 +174,27 @@ fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Ha
         }
         Op::Subscribe {
             scenario,
+            id,
             filter,
             resume,
         } => {
+            let id: Option<Arc<str>> = id.map(Arc::from);
+            // Errors about this subscription carry its id, so the client knows which one failed.
+            let refuse = |code: &str, text: &str| {
+                let frame = message::error(code, text, Some(&scenario));
+                client.try_send(match &id {
+                    Some(id) => message::with_id(&frame, id),
+                    None => frame,
+                });
+            };
+            if id.as_ref().is_some_and(|i| i.is_empty() || i.len() > MAX_ID_BYTES) {
+                refuse("bad_request", &format!("`id` is 1 to {MAX_ID_BYTES} bytes"));
+                return;
+            }
             let filter = match filter.filter(|f| !f.is_empty()).map(Filter::new).transpose() {
                 Ok(f) => f,
                 Err(e) => {
-                    client.try_send(message::error("bad_request", &e, Some(&scenario)));
+                    refuse("bad_request", &e);
                     return;
                 }
             };
@@ -174,55 +204,51 @@ fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Ha
                 (None, Some(limit)) => Some(limit.clone()),
                 (f, None) => f,
             };
+            let key = (scenario.clone(), id.clone());
+            if !subs.contains_key(&key) && subs.len() >= state.config.limits.max_subscriptions {
+                let max = state.config.limits.max_subscriptions;
+                refuse("bad_request", &format!("at most {max} subscriptions per connection"));
+                return;
+            }
             if scenario == crate::engine::alerts::TOPIC {
                 let topic = state.hub.topic(&scenario);
-                topic.unsubscribe(client.id);
+                topic.unsubscribe(client.id, id.as_deref());
                 // Those firing now first, then every transition.
                 for frame in state.engine.alerts().firing_frames(caller.rows.as_deref()) {
-                    client.try_send(frame);
+                    client.try_send(match &id {
+                        Some(id) => message::with_id(&frame, id),
+                        None => frame,
+                    });
                 }
-                topic.subscribe(client, caller.rows.as_deref().cloned(), None);
-                subs.insert(scenario, topic);
+                topic.subscribe(client, id, caller.rows.as_deref().cloned(), None);
+                subs.insert(key, topic);
                 return;
             }
             let Some(topic) = state.engine.get(&scenario).and_then(|_| state.hub.existing(&scenario)) else {
-                client.try_send(message::error(
-                    "unknown_scenario",
-                    &format!("unknown scenario `{scenario}`"),
-                    Some(&scenario),
-                ));
+                refuse("unknown_scenario", &format!("unknown scenario `{scenario}`"));
                 return;
             };
-            if !subs.contains_key(&scenario) && subs.len() >= state.config.limits.max_subscriptions {
-                client.try_send(message::error(
-                    "bad_request",
-                    &format!(
-                        "at most {} subscriptions per connection",
-                        state.config.limits.max_subscriptions
-                    ),
-                    Some(&scenario),
-                ));
-                return;
-            }
             if let (Some(f), Some(view)) = (&filter, topic.current()) {
                 if let Some(col) = f.unknown_column(&view.columns) {
-                    let text = format!("filter: `{col}` is not a column of `{scenario}`");
-                    client.try_send(message::error("bad_request", &text, Some(&scenario)));
+                    refuse(
+                        "bad_request",
+                        &format!("filter: `{col}` is not a column of `{scenario}`"),
+                    );
                     return;
                 }
             }
-            // A repeated subscribe starts over.
-            topic.unsubscribe(client.id);
+            // A repeated subscribe (same scenario, same id) starts over.
+            topic.unsubscribe(client.id, id.as_deref());
             let resume = resume.map(|r| ResumeAt {
                 epoch: r.epoch,
                 seq: r.seq,
             });
-            topic.subscribe(client, filter, resume.as_ref());
-            subs.insert(scenario, topic);
+            topic.subscribe(client, id, filter, resume.as_ref());
+            subs.insert(key, topic);
         }
-        Op::Unsubscribe { scenario } => {
-            if let Some(topic) = subs.remove(&scenario) {
-                topic.unsubscribe(client.id);
+        Op::Unsubscribe { scenario, id } => {
+            if let Some(topic) = subs.remove(&(scenario, id.as_deref().map(Arc::from))) {
+                topic.unsubscribe(client.id, id.as_deref());
             }
         }
     }
@@ -346,8 +372,8 @@ async fn write_frames(
         metrics::counter!("ioc_ws_messages_sent_total").increment(frames);
         metrics::counter!("ioc_ws_bytes_sent_total").increment(bytes);
         if rx.is_empty() && client.is_owed() {
-            for topic in client.take_owed() {
-                if let Some(snapshot) = topic.resync(client.id) {
+            for owed in client.take_owed() {
+                if let Some(snapshot) = owed.resync(client.id) {
                     if let Err(stop) = within(done, w, sink.send(Message::Text(snapshot))).await {
                         return stop;
                     }

@@ -98,6 +98,30 @@ pub fn heartbeat(now: DateTime<Utc>) -> Frame {
     encode(&serde_json::json!({"type": "heartbeat", "server_time": format_time(now)}))
 }
 
+/// `frame` (a JSON object) carrying a subscription's `id` as well: `{"id":"left",...}`. The rest of the
+/// text is copied as it is, so a frame encoded once serves every subscription of one id.
+pub fn with_id(frame: &Frame, id: &str) -> Frame {
+    let rest = frame.as_str().strip_prefix('{').unwrap_or(frame.as_str());
+    let id = serde_json::to_string(id).expect("a string serialises");
+    let sep = if rest.starts_with('}') { "" } else { "," };
+    Frame::from(format!("{{\"id\":{id}{sep}{rest}"))
+}
+
 pub fn pong() -> Frame {
     Frame::from_static(r#"{"type":"pong"}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_id_adds_the_id_and_keeps_the_rest() {
+        let f = with_id(&pong(), "left \"panel\"");
+        let v: serde_json::Value = serde_json::from_str(f.as_str()).unwrap();
+        assert_eq!(v["id"], "left \"panel\"");
+        assert_eq!(v["type"], "pong");
+        let empty = with_id(&Frame::from_static("{}"), "x");
+        assert_eq!(empty.as_str(), r#"{"id":"x"}"#);
+    }
 }

@@ -7,14 +7,17 @@
 //! backlog (PROTOCOL.md: "a slow client ... gets one fresh snapshot"). Both the lag mark and its clearing
 //! happen under the topic's lock, so the snapshot and the deltas after it are contiguous.
 //!
-//! A topic keeps its last updates (default 256) so a client that reconnects with `resume` gets what it
-//! missed, in order, when the epoch matches and the history still reaches back far enough.
+//! A topic keeps its last updates ([`history`]: bounded in updates, bytes and age) so a client that
+//! reconnects with `resume` gets what it missed, in order, when the epoch matches and the history still
+//! reaches back far enough; otherwise it gets a snapshot.
 //! This module does not evaluate or diff; it is handed finished results by the engine.
 
+pub mod client;
 pub mod filter;
+pub mod history;
 pub mod message;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -23,15 +26,15 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+pub use client::{Client, Owed};
 pub use filter::Filter;
+use history::History;
+pub use history::HistoryLimits;
 
 use crate::values::{ColumnInfo, Row};
 
 /// A text frame, validated as UTF-8 once and shared by reference count.
 pub type Frame = axum::extract::ws::Utf8Bytes;
-
-/// Updates a topic keeps for `resume`, unless configured otherwise.
-pub const DEFAULT_HISTORY: usize = 256;
 
 /// A scenario's result as of one update.
 #[derive(Debug, Clone)]
@@ -72,56 +75,32 @@ pub enum Change {
     Delta { upsert: Vec<Row>, delete: Vec<Vec<Value>> },
 }
 
-/// One connected client, as the topics see it.
-#[derive(Debug)]
-pub struct Client {
-    pub id: u64,
-    tx: mpsc::Sender<Frame>,
-    queued_bytes: AtomicUsize,
-    max_bytes: usize,
-    /// Topics on which this client lags and is owed a snapshot.
-    owed: Mutex<Vec<Arc<Topic>>>,
-}
-
-impl Client {
-    /// Queues a frame without waiting; false when the queue is full (in frames or bytes) or the client is gone.
-    pub fn try_send(&self, frame: Frame) -> bool {
-        let len = frame.len();
-        // Count first: the writer may take the frame (and subtract) before this call returns.
-        if self.queued_bytes.fetch_add(len, Ordering::AcqRel) + len > self.max_bytes || self.tx.try_send(frame).is_err()
-        {
-            self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-            return false;
-        }
-        true
-    }
-
-    /// The writer took a frame of `len` bytes off the queue.
-    pub fn sent(&self, len: usize) {
-        self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-    }
-
-    pub fn queued_bytes(&self) -> usize {
-        self.queued_bytes.load(Ordering::Acquire)
-    }
-
-    /// Snapshots this client is owed, to send once its queue has drained.
-    pub fn take_owed(&self) -> Vec<Arc<Topic>> {
-        std::mem::take(&mut *self.owed.lock())
-    }
-
-    pub fn is_owed(&self) -> bool {
-        !self.owed.lock().is_empty()
-    }
-}
+/// A subscription within a topic: a client, and the id it gave the subscription (none: the client's
+/// one subscription to the topic without an id). One client may hold several, with different ids.
+type SubKey = (u64, Option<Arc<str>>);
 
 #[derive(Debug, Clone)]
 struct Subscriber {
     client: Arc<Client>,
+    id: Option<Arc<str>>,
     filter: Option<Arc<Filter>>,
 }
 
-#[derive(Debug, Default)]
+impl Subscriber {
+    fn key(&self) -> SubKey {
+        (self.client.id, self.id.clone())
+    }
+
+    /// `frame` as this subscription receives it: with its id, when it has one.
+    fn frame(&self, frame: &Frame) -> Frame {
+        match &self.id {
+            Some(id) => message::with_id(frame, id),
+            None => frame.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
 struct TopicInner {
     /// The epoch whose updates are current; updates of another epoch (an evaluation of a replaced
     /// definition that finished late) are dropped.
@@ -129,11 +108,10 @@ struct TopicInner {
     current: Option<Arc<ResultView>>,
     /// The snapshot frame of `current`, encoded on first need.
     snapshot: Option<Frame>,
-    subscribers: HashMap<u64, Subscriber>,
-    lagging: HashSet<u64>,
-    /// The last updates as sent to unfiltered subscribers: `(seq, frame)`.
-    history: VecDeque<(u64, Frame)>,
-    history_len: usize,
+    subscribers: HashMap<SubKey, Subscriber>,
+    lagging: HashSet<SubKey>,
+    /// The last updates as sent to unfiltered subscribers.
+    history: History,
 }
 
 /// A scenario's stream of updates.
@@ -151,6 +129,8 @@ pub struct FanoutStats {
     pub bytes_queued: AtomicU64,
     pub lagged: AtomicU64,
     pub resumed: AtomicU64,
+    /// Bytes the histories of all topics hold.
+    pub history_bytes: Arc<AtomicUsize>,
 }
 
 /// Where a client wants to pick up a topic.
@@ -161,12 +141,16 @@ pub struct Resume {
 }
 
 impl Topic {
-    fn new(name: &str, stats: Arc<FanoutStats>, history_len: usize) -> Topic {
+    fn new(name: &str, stats: Arc<FanoutStats>, history: HistoryLimits) -> Topic {
         Topic {
             name: name.into(),
             inner: Mutex::new(TopicInner {
-                history_len,
-                ..TopicInner::default()
+                epoch: None,
+                current: None,
+                snapshot: None,
+                subscribers: HashMap::new(),
+                lagging: HashSet::new(),
+                history: History::new(history, stats.history_bytes.clone()),
             }),
             stats,
         }
@@ -174,7 +158,11 @@ impl Topic {
 
     /// A topic outside any hub (one-shot queries need one to hold nothing).
     pub fn detached(name: &str) -> Topic {
-        Topic::new(name, Arc::new(FanoutStats::default()), 0)
+        let none = HistoryLimits {
+            updates: 0,
+            ..HistoryLimits::default()
+        };
+        Topic::new(name, Arc::new(FanoutStats::default()), none)
     }
 
     /// The snapshot for a subscriber: shared when unfiltered, its own when filtered.
@@ -191,30 +179,35 @@ impl Topic {
         }
     }
 
-    /// Adds `client` and queues what it needs first: the missed updates when `resume` can be honoured,
-    /// nothing when it missed nothing, else the current snapshot (when there is a result yet).
-    pub fn subscribe(self: &Arc<Self>, client: &Arc<Client>, filter: Option<Filter>, resume: Option<&Resume>) {
+    /// Adds a subscription of `client` (with its `id`, if any; one of the same id is replaced) and queues
+    /// what it needs first: the missed updates when `resume` can be honoured, nothing when it missed
+    /// nothing, else the current snapshot (when there is a result yet).
+    pub fn subscribe(
+        self: &Arc<Self>,
+        client: &Arc<Client>,
+        id: Option<Arc<str>>,
+        filter: Option<Filter>,
+        resume: Option<&Resume>,
+    ) {
         let mut inner = self.inner.lock();
-        let filter = filter.map(Arc::new);
-        inner.subscribers.insert(
-            client.id,
-            Subscriber {
-                client: client.clone(),
-                filter: filter.clone(),
-            },
-        );
-        inner.lagging.remove(&client.id);
-        if filter.is_none() {
+        let sub = Subscriber {
+            client: client.clone(),
+            id,
+            filter: filter.map(Arc::new),
+        };
+        inner.subscribers.insert(sub.key(), sub.clone());
+        inner.lagging.remove(&sub.key());
+        if sub.filter.is_none() {
             if let Some(frames) = resume.and_then(|r| Self::missed(&inner, r)) {
                 self.stats.resumed.fetch_add(1, Ordering::Relaxed);
                 for frame in frames {
-                    self.deliver(&mut inner, client, &frame);
+                    self.deliver(&mut inner, &sub, &sub.frame(&frame));
                 }
                 return;
             }
         }
-        if let Some(frame) = Self::snapshot_for(&mut inner, filter.as_deref()) {
-            self.deliver(&mut inner, client, &frame);
+        if let Some(frame) = Self::snapshot_for(&mut inner, sub.filter.as_deref()) {
+            self.deliver(&mut inner, &sub, &sub.frame(&frame));
         }
     }
 
@@ -227,30 +220,31 @@ impl Topic {
         if r.seq == current.seq {
             return Some(Vec::new());
         }
-        let oldest = inner.history.front()?.0;
-        (oldest <= r.seq + 1).then(|| {
-            inner
-                .history
-                .iter()
-                .filter(|(seq, _)| *seq > r.seq)
-                .map(|(_, f)| f.clone())
-                .collect()
-        })
+        inner.history.after(r.seq)
     }
 
-    pub fn unsubscribe(&self, client_id: u64) {
+    /// Ends the subscription of `client_id` with `id` (none: the one without an id).
+    pub fn unsubscribe(&self, client_id: u64, id: Option<&str>) {
+        let key = (client_id, id.map(Arc::from));
         let mut inner = self.inner.lock();
-        inner.subscribers.remove(&client_id);
-        inner.lagging.remove(&client_id);
+        inner.subscribers.remove(&key);
+        inner.lagging.remove(&key);
     }
 
-    fn deliver(self: &Arc<Self>, inner: &mut TopicInner, client: &Arc<Client>, frame: &Frame) {
-        if client.try_send(frame.clone()) {
+    /// Ends every subscription of `client_id` (it disconnected).
+    pub fn unsubscribe_client(&self, client_id: u64) {
+        let mut inner = self.inner.lock();
+        inner.subscribers.retain(|k, _| k.0 != client_id);
+        inner.lagging.retain(|k| k.0 != client_id);
+    }
+
+    fn deliver(self: &Arc<Self>, inner: &mut TopicInner, sub: &Subscriber, frame: &Frame) {
+        if sub.client.try_send(frame.clone()) {
             self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
             self.stats.bytes_queued.fetch_add(frame.len() as u64, Ordering::Relaxed);
-        } else if inner.lagging.insert(client.id) {
+        } else if inner.lagging.insert(sub.key()) {
             self.stats.lagged.fetch_add(1, Ordering::Relaxed);
-            client.owed.lock().push(self.clone());
+            sub.client.owe(self.clone(), sub.id.clone());
         }
     }
 
@@ -267,39 +261,51 @@ impl Topic {
         };
         let previous = inner.current.replace(view.clone());
         inner.snapshot = matches!(change, Change::Snapshot).then(|| frame.clone());
-        if inner.history_len > 0 {
-            inner.history.push_back((view.seq, frame.clone()));
-            while inner.history.len() > inner.history_len {
-                inner.history.pop_front();
-            }
-        }
+        let snapshot = matches!(change, Change::Snapshot);
+        inner
+            .history
+            .push(view.seq, &frame, snapshot, std::time::Instant::now());
         let receivers: Vec<Subscriber> = inner
             .subscribers
-            .values()
-            .filter(|s| !inner.lagging.contains(&s.client.id))
-            .cloned()
+            .iter()
+            .filter(|(k, _)| !inner.lagging.contains(*k))
+            .map(|(_, s)| s.clone())
             .collect();
+        // One frame per distinct filter, and per distinct subscription id (which the frame carries).
         let mut per_filter: HashMap<String, Frame> = HashMap::new();
+        let mut per_id: HashMap<(String, Arc<str>), Frame> = HashMap::new();
         for sub in receivers {
-            let frame = match &sub.filter {
+            let plain = match &sub.filter {
                 None => frame.clone(),
                 Some(f) => per_filter
                     .entry(f.id().to_string())
                     .or_insert_with(|| filtered(&view, previous.as_deref(), change, f))
                     .clone(),
             };
-            self.deliver(&mut inner, &sub.client, &frame);
+            let frame = match &sub.id {
+                None => plain,
+                Some(id) => {
+                    let filter = sub.filter.as_ref().map_or("", |f| f.id()).to_string();
+                    per_id
+                        .entry((filter, id.clone()))
+                        .or_insert_with(|| message::with_id(&plain, id))
+                        .clone()
+                }
+            };
+            self.deliver(&mut inner, &sub, &frame);
         }
     }
 
-    /// For a lagging client that has drained its queue: clears the lag and returns the snapshot to send now.
-    pub fn resync(&self, client_id: u64) -> Option<Frame> {
+    /// For a lagging subscription whose client has drained its queue: clears the lag and returns the
+    /// snapshot to send now.
+    pub fn resync(&self, client_id: u64, id: Option<&str>) -> Option<Frame> {
+        let key = (client_id, id.map(Arc::from));
         let mut inner = self.inner.lock();
-        if !inner.lagging.remove(&client_id) {
+        if !inner.lagging.remove(&key) {
             return None;
         }
-        let filter = inner.subscribers.get(&client_id)?.filter.clone();
-        Self::snapshot_for(&mut inner, filter.as_deref())
+        let sub = inner.subscribers.get(&key)?.clone();
+        Self::snapshot_for(&mut inner, sub.filter.as_deref()).map(|f| sub.frame(&f))
     }
 
     /// Starts a new epoch: only updates of that epoch are published from now on.
@@ -319,7 +325,7 @@ impl Topic {
                     continue;
                 }
             }
-            if sub.client.try_send(frame.clone()) {
+            if sub.client.try_send(sub.frame(frame)) {
                 self.stats.frames_queued.fetch_add(1, Ordering::Relaxed);
                 self.stats.bytes_queued.fetch_add(frame.len() as u64, Ordering::Relaxed);
             } else {
@@ -336,12 +342,18 @@ impl Topic {
         self.inner.lock().subscribers.len()
     }
 
+    /// Bytes and updates this topic's history holds.
+    pub fn history_size(&self) -> (usize, usize) {
+        let inner = self.inner.lock();
+        (inner.history.bytes(), inner.history.len())
+    }
+
     /// Tells every subscriber the topic is gone (`scenario_removed`) and forgets them.
     fn close(&self) {
         let mut inner = self.inner.lock();
         let frame = message::error("scenario_removed", "the scenario was removed", Some(&self.name));
         for sub in inner.subscribers.values() {
-            sub.client.try_send(frame.clone());
+            sub.client.try_send(sub.frame(&frame));
         }
         inner.subscribers.clear();
         inner.lagging.clear();
@@ -388,24 +400,37 @@ pub struct Hub {
     next_client: AtomicU64,
     pub stats: Arc<FanoutStats>,
     clients: AtomicU64,
-    history_len: usize,
+    history: HistoryLimits,
 }
 
 impl Default for Hub {
     fn default() -> Hub {
-        Hub::new(DEFAULT_HISTORY)
+        Hub::with_history(HistoryLimits::default())
     }
 }
 
 impl Hub {
-    pub fn new(history_len: usize) -> Hub {
+    /// A hub whose topics keep `history_updates` updates (and the default byte and age bounds).
+    pub fn new(history_updates: usize) -> Hub {
+        Hub::with_history(HistoryLimits {
+            updates: history_updates,
+            ..HistoryLimits::default()
+        })
+    }
+
+    pub fn with_history(history: HistoryLimits) -> Hub {
         Hub {
             topics: RwLock::new(HashMap::new()),
             next_client: AtomicU64::new(0),
             stats: Arc::new(FanoutStats::default()),
             clients: AtomicU64::new(0),
-            history_len,
+            history,
         }
+    }
+
+    /// Bytes the histories of all topics hold.
+    pub fn history_bytes(&self) -> usize {
+        self.stats.history_bytes.load(Ordering::Relaxed)
     }
 
     /// The topic of a scenario, created on first use.
@@ -416,7 +441,7 @@ impl Hub {
         self.topics
             .write()
             .entry(name.to_string())
-            .or_insert_with(|| Arc::new(Topic::new(name, self.stats.clone(), self.history_len)))
+            .or_insert_with(|| Arc::new(Topic::new(name, self.stats.clone(), self.history)))
             .clone()
     }
 
@@ -437,19 +462,13 @@ impl Hub {
         let (tx, rx) = mpsc::channel(max_frames.max(1));
         let id = self.next_client.fetch_add(1, Ordering::Relaxed) + 1;
         self.clients.fetch_add(1, Ordering::Relaxed);
-        let client = Arc::new(Client {
-            id,
-            tx,
-            queued_bytes: AtomicUsize::new(0),
-            max_bytes,
-            owed: Mutex::new(Vec::new()),
-        });
+        let client = Arc::new(Client::new(id, tx, max_bytes));
         (client, rx)
     }
 
     pub fn disconnect(&self, client: &Client, topics: impl IntoIterator<Item = Arc<Topic>>) {
         for t in topics {
-            t.unsubscribe(client.id);
+            t.unsubscribe_client(client.id);
         }
         self.clients.fetch_sub(1, Ordering::Relaxed);
     }

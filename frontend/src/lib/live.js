@@ -19,10 +19,17 @@ export function rowKey(row, keyIdx) {
   return keyIdx.length ? JSON.stringify(keyIdx.map((i) => row[i])) : '';
 }
 
+/** The key of a subscription in `Live.subs`: its id when it has one (ids are the client's names). */
+export function subKey(scenario, id) {
+  return id != null ? `#${id}` : scenario;
+}
+
 export class Subscription {
-  constructor(live, scenario, filter) {
+  constructor(live, scenario, filter, id = null) {
     this.live = live;
     this.scenario = scenario;
+    this.id = id; // the client's name for it: one page may follow one scenario with several filters
+    this.key = subKey(scenario, id);
     this.filter = filter || null;
     this.columns = null; // [{name,type}]
     this.key = [];
@@ -73,6 +80,7 @@ export class Subscription {
   }
   message() {
     const m = { op: 'subscribe', scenario: this.scenario };
+    if (this.id != null) m.id = this.id;
     if (this.filter && Object.keys(this.filter).length) m.filter = this.filter;
     if (this.epoch && this.seq && !m.filter) m.resume = { epoch: this.epoch, seq: this.seq };
     return m;
@@ -81,7 +89,7 @@ export class Subscription {
 
 export class Live {
   constructor() {
-    this.subs = new Map(); // scenario -> Subscription
+    this.subs = new Map(); // subKey(scenario, id) -> Subscription
     this.state = 'connecting';
     this.retryAt = 0;
     this.attempt = 0;
@@ -106,9 +114,13 @@ export class Live {
     for (const fn of this.statusListeners) fn(s, this);
   }
 
-  /** The subscription of a scenario (created and sent once; a different filter starts it over). */
-  subscribe(scenario, filter = null) {
-    let sub = this.subs.get(scenario);
+  /**
+   * The subscription of a scenario, or with `id` one of several of the same scenario (created and sent
+   * once; a different filter starts it over).
+   */
+  subscribe(scenario, filter = null, id = null) {
+    const key = subKey(scenario, id);
+    let sub = this.subs.get(key);
     const same = sub && JSON.stringify(sub.filter || null) === JSON.stringify(filter || null);
     if (sub && same) return sub;
     if (sub) {
@@ -117,15 +129,20 @@ export class Live {
       sub.columns = null; sub.rows = new Map(); sub.epoch = null; sub.seq = 0; sub.liveOnConn = false;
       sub.emit('reset');
     } else {
-      sub = new Subscription(this, scenario, filter);
-      this.subs.set(scenario, sub);
+      sub = new Subscription(this, scenario, filter, id);
+      this.subs.set(key, sub);
     }
     this.sendSub(sub);
     return sub;
   }
-  unsubscribe(scenario) {
-    if (!this.subs.delete(scenario)) return;
-    this.send({ op: 'unsubscribe', scenario });
+  /** Ends the subscription of that key (see `subKey`). */
+  unsubscribe(key) {
+    const sub = this.subs.get(key);
+    if (!sub) return;
+    this.subs.delete(key);
+    const m = { op: 'unsubscribe', scenario: sub.scenario };
+    if (sub.id != null) m.id = sub.id;
+    this.send(m);
   }
   subscribeAlerts() {
     this.wantAlerts = true;
@@ -203,7 +220,7 @@ export class Live {
     switch (m.type) {
       case 'snapshot':
       case 'delta': {
-        const sub = this.subs.get(m.scenario);
+        const sub = this.subs.get(subKey(m.scenario, m.id));
         if (!sub) return;
         this.attempt = 0;
         if (m.type === 'snapshot') { sub.applySnapshot(m); return; }
@@ -241,7 +258,7 @@ export class Live {
         for (const fn of this.alertListeners) fn(m);
         return;
       case 'error': {
-        const sub = m.scenario && this.subs.get(m.scenario);
+        const sub = m.scenario && this.subs.get(subKey(m.scenario, m.id));
         if (sub) {
           sub.error = { code: m.code, message: m.message };
           sub.liveOnConn = false;

@@ -51,7 +51,8 @@ export class Panel {
     this.state = '';
     this.build();
     if (def.scenario) {
-      this.sub = ctx.live.subscribe(def.scenario, this.filterFor(ctx.filter));
+      this.sub = ctx.live.subscribe(def.scenario, this.filterFor(ctx.filter), def.sub_id ?? null);
+      this.root.dataset.filters = arr(def.filters).join(',');
       this.markScope(ctx.filter, this.filterFor(ctx.filter));
       this.unsubs.push(this.sub.on((_, kind) => { if (kind !== 'heartbeat') this.schedule(); else this.tick(); }));
       if (this.sub.hasData()) this.schedule();
@@ -80,7 +81,7 @@ export class Panel {
   setFilter(filter) {
     if (!this.def.scenario) return;
     const f = this.filterFor(filter);
-    this.ctx.live.subscribe(this.def.scenario, f);
+    this.ctx.live.subscribe(this.def.scenario, f, this.def.sub_id ?? null);
     this.markScope(filter, f);
     this.schedule();
   }

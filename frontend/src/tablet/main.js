@@ -75,6 +75,24 @@ async function options(select, table, code, name, fromScenarios) {
   }
 }
 
+const arr = (v) => (Array.isArray(v) ? v : v ? [v] : []);
+
+/**
+ * Panels of one scenario that take different filters (one for the chosen commune, one province-wide) need
+ * subscriptions of their own on the one connection: each gets an `id` naming its filter columns. Panels
+ * that take the same filters share one subscription (and the bytes on a 4G link); no id when one suffices.
+ */
+function subscriptionIds(defs) {
+  const filtersOf = (d) => arr(d.filters).slice().sort().join(',');
+  const kinds = new Map();
+  for (const d of defs) {
+    if (!d.scenario) continue;
+    if (!kinds.has(d.scenario)) kinds.set(d.scenario, new Set());
+    kinds.get(d.scenario).add(filtersOf(d));
+  }
+  return (d) => (d.scenario && kinds.get(d.scenario).size > 1 ? `${d.scenario}|${filtersOf(d)}` : null);
+}
+
 async function start() {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -84,10 +102,11 @@ async function start() {
       $('dash-title').textContent = pick(dashboard.title, dashboard.title_en);
       document.title = `IOC — ${pick(dashboard.title, dashboard.title_en)}`;
       const host = $('panels');
+      const ids = subscriptionIds(dashboard.pages.flatMap((pg) => pg.panels || []));
       for (const pg of dashboard.pages) {
         for (const def of pg.panels || []) {
           const { area, ...rest } = def; // the tablet flows panels; areas are for the wall
-          const p = makePanel({ ...rest, limit: def.limit || 8 }, ctx);
+          const p = makePanel({ ...rest, limit: def.limit || 8, sub_id: ids(def) }, ctx);
           panels.push(p);
           host.append(p.root);
         }

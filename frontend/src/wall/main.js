@@ -70,7 +70,7 @@ function build(d) {
   });
   // Panels subscribed; drop subscriptions no panel uses any more (a dashboard edited on disk).
   const used = new Set(panels.map((p) => p.def.scenario).filter(Boolean));
-  for (const name of [...live.subs.keys()]) if (!used.has(name)) live.unsubscribe(name);
+  for (const [key, sub] of [...live.subs]) if (!used.has(sub.scenario)) live.unsubscribe(key);
   $('dash-title').textContent = pick(d.title, d.title_en);
   document.title = `IOC — ${pick(d.title, d.title_en)}`;
   requestAnimationFrame(() => panels.forEach((p) => p.resize()));
@@ -94,10 +94,33 @@ function showPage(i) {
   restartRotation();
 }
 
+// Button symbols are drawn, not typed: the wall's fonts lack ⏸ (U+23F8), which showed as an empty box.
+const ICONS = {
+  pause: 'M3 2h3.5v12H3zM9.5 2H13v12H9.5z',
+  play: 'M4 2l10 6-10 6z',
+  sound: 'M6 2v8.3A2.5 2.5 0 1 0 7.5 12.5V5h4V2z',
+};
+function icon(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.dataset.icon = name;
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', ICONS[name]);
+  path.setAttribute('fill', 'currentColor');
+  svg.append(path);
+  return svg;
+}
+function label(button, name, text) {
+  button.replaceChildren(...(name ? [icon(name)] : []), document.createTextNode(text));
+}
+
 function restartRotation() {
   clearTimeout(rotateTimer);
   const secs = dash?.rotate_seconds ?? 30;
-  $('rotate-btn').textContent = rotating ? '⏸ ' + t('pause') : '▶ ' + t('play');
+  label($('rotate-btn'), rotating ? 'pause' : 'play', t(rotating ? 'pause' : 'play'));
   if (rotating && secs > 0 && pageEls.length > 1) {
     rotateTimer = setTimeout(() => showPage((page + 1) % pageEls.length), secs * 1000);
   }
@@ -105,7 +128,7 @@ function restartRotation() {
 
 $('rotate-btn').onclick = () => { rotating = !rotating; restartRotation(); };
 const soundBtn = $('sound-btn');
-const paintSound = () => { soundBtn.textContent = (alerts.sound ? '♪ ' : '') + t(alerts.sound ? 'sound_on' : 'sound_off'); soundBtn.classList.toggle('on', alerts.sound); };
+const paintSound = () => { label(soundBtn, alerts.sound ? 'sound' : null, t(alerts.sound ? 'sound_on' : 'sound_off')); soundBtn.classList.toggle('on', alerts.sound); };
 soundBtn.onclick = () => { alerts.setSound(!alerts.sound); paintSound(); };
 paintSound();
 $('lang-btn').textContent = t('lang_other');
