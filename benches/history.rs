@@ -24,7 +24,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use ioc_stream::catalog::Catalog;
 use ioc_stream::store::{Caps, Store};
 use ioc_stream::wal::{Fsync, WalConfig};
@@ -58,13 +60,34 @@ SELECT agency_code, count(*) AS dossiers, count(*) FILTER (WHERE status = 'compl
 avg(fee_vnd) AS avg_fee FROM dossiers WHERE event_time >= date_trunc('year', now()) GROUP BY agency_code\n";
 
 const AGENCIES: [&str; 20] = [
-    "SO_TP", "SO_XD", "SO_YT", "SO_TC", "SO_NNMT", "SO_GDDT", "CA_TINH", "UBND_XA", "SO_NV", "SO_CT",
-    "SO_KHCN", "SO_VHTTDL", "SO_DTTG", "VP_UBND", "TTR", "KBNN", "NHNN", "BQL_KCN", "BHXH", "THUE",
+    "SO_TP",
+    "SO_XD",
+    "SO_YT",
+    "SO_TC",
+    "SO_NNMT",
+    "SO_GDDT",
+    "CA_TINH",
+    "UBND_XA",
+    "SO_NV",
+    "SO_CT",
+    "SO_KHCN",
+    "SO_VHTTDL",
+    "SO_DTTG",
+    "VP_UBND",
+    "TTR",
+    "KBNN",
+    "NHNN",
+    "BQL_KCN",
+    "BHXH",
+    "THUE",
 ];
 const STATUSES: [&str; 3] = ["received", "processing", "completed"];
 
 fn env_n(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
 }
 
 /// `n` events with ids from `first`, times spread evenly over `[from, to)`.
@@ -72,23 +95,46 @@ fn batch(catalog: &Catalog, first: u64, n: u64, from: i64, to: i64) -> RecordBat
     let ids = first..first + n;
     let time = |i: u64| from + ((to - from) as f64 * (i - first) as f64 / n as f64) as i64;
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| format!("ev-{i:012}")))),
+        Arc::new(StringArray::from_iter_values(
+            ids.clone().map(|i| format!("ev-{i:012}")),
+        )),
         Arc::new(TimestampMillisecondArray::from_iter_values(ids.clone().map(time)).with_timezone("UTC")),
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| format!("H99.{:010}", i / 3)))),
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| STATUSES[(i % 3) as usize]))),
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| AGENCIES[(i * 7 % 20) as usize]))),
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| format!("X0{:03}", 100 + i % 100)))),
-        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| if i % 5 < 2 { "online" } else { "direct" }))),
-        Arc::new(BooleanArray::from(ids.clone().map(|i| Some(i % 5 == 0)).collect::<Vec<_>>())),
-        Arc::new(TimestampMillisecondArray::from_iter_values(ids.clone().map(|i| time(i) + 5 * DAY)).with_timezone("UTC")),
-        Arc::new(Int64Array::from_iter(ids.map(|i| (i % 3 == 2).then_some((i % 5) as i64 * 50_000)))),
+        Arc::new(StringArray::from_iter_values(
+            ids.clone().map(|i| format!("H99.{:010}", i / 3)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            ids.clone().map(|i| STATUSES[(i % 3) as usize]),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            ids.clone().map(|i| AGENCIES[(i * 7 % 20) as usize]),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            ids.clone().map(|i| format!("X0{:03}", 100 + i % 100)),
+        )),
+        Arc::new(StringArray::from_iter_values(ids.clone().map(|i| {
+            if i % 5 < 2 {
+                "online"
+            } else {
+                "direct"
+            }
+        }))),
+        Arc::new(BooleanArray::from(
+            ids.clone().map(|i| Some(i % 5 == 0)).collect::<Vec<_>>(),
+        )),
+        Arc::new(
+            TimestampMillisecondArray::from_iter_values(ids.clone().map(|i| time(i) + 5 * DAY)).with_timezone("UTC"),
+        ),
+        Arc::new(Int64Array::from_iter(
+            ids.map(|i| (i % 3 == 2).then_some((i % 5) as i64 * 50_000)),
+        )),
     ];
     RecordBatch::try_new(catalog.streams["dossiers"].schema.clone(), columns).unwrap()
 }
 
 fn write_parquet(path: &Path, catalog: &Catalog, first: u64, n: u64, from: i64, to: i64) {
     let schema = catalog.streams["dossiers"].schema.clone();
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    let mut w =
+        datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
     let step = 500_000;
     let mut at = 0;
     while at < n {
@@ -111,7 +157,11 @@ struct Server {
 
 impl Server {
     fn start(queries: &Path, data: &Path) -> (Server, Duration) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let started = Instant::now();
         let child = Command::new(env!("CARGO_BIN_EXE_ioc-stream"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--fsync", "never"])
@@ -127,7 +177,10 @@ impl Server {
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             rt: common::runtime(1),
         };
         while server.get("/healthz").is_none() {
@@ -179,11 +232,23 @@ impl Server {
             .collect();
         *live += 20;
         let url = format!("{}/api/v1/streams/dossiers/events", self.base);
-        let request = self.http.post(url).header("content-type", "application/x-ndjson").body(body);
-        let _ = self.rt.block_on(request.send());
+        let request = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-ndjson")
+            .body(body);
+        let _ = self.rt.block_on(async move { request.send().await });
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        // Drop waits for it.
+    }
+}
+
+impl Drop for Server {
+    /// SIGTERM then wait: also when the benchmark fails, so no server outlives its data folder.
+    fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
@@ -211,7 +276,7 @@ fn duckdb(files: &Path, year_start_ms: i64) {
          times = []\n\
          for _ in range(5):\n\
          \x20   t = time.perf_counter(); con.execute(sql).fetchall(); times.append((time.perf_counter() - t) * 1000)\n\
-         print(f'  DuckDB, same query over the same Parquet files: first {{times[0]:.1}} ms, then p50 {{sorted(times[1:])[1]:.1f}} ms')\n",
+         print(f'  DuckDB, same query over the same Parquet files: first {{times[0]:.1f}} ms, then p50 {{sorted(times[1:])[1]:.1f}} ms')\n",
         files.display(),
         year_start_ms / 1000
     );
@@ -219,7 +284,10 @@ fn duckdb(files: &Path, year_start_ms: i64) {
         Ok(out) if out.status.success() => print!("{}", String::from_utf8_lossy(&out.stdout)),
         Ok(out) => println!(
             "  DuckDB: not run ({})",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("python3 failed")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("python3 failed")
         ),
         Err(e) => println!("  DuckDB: not run (python3: {e})"),
     }
@@ -251,7 +319,9 @@ fn main() {
             let from = first_day + d as i64 * DAY;
             let to = (from + DAY).min(window_start);
             let n = if d == 364 { history - per_day * 364 } else { per_day };
-            stream.add_history(&[batch(&catalog, d * per_day, n, from, to)], now).unwrap();
+            stream
+                .add_history(&[batch(&catalog, d * per_day, n, from, to)], now)
+                .unwrap();
         }
         let stats = stream.history_stats().unwrap();
         let secs = started.elapsed().as_secs_f64();
@@ -295,7 +365,9 @@ fn main() {
         let now_evaluations = s["evaluations"].as_u64().unwrap_or(0);
         if now_evaluations > evaluations && s["status"] == "ok" {
             evaluations = now_evaluations;
-            ticks.push(Duration::from_secs_f64(s["last_eval_ms"].as_f64().unwrap_or(0.0) / 1000.0));
+            ticks.push(Duration::from_secs_f64(
+                s["last_eval_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+            ));
         }
     }
     ticks.sort();
@@ -313,13 +385,22 @@ fn main() {
         use chrono::{Datelike, TimeZone};
         let tz: chrono::FixedOffset = chrono::FixedOffset::east_opt(7 * 3600).unwrap();
         let local = chrono::Utc::now().with_timezone(&tz);
-        tz.with_ymd_and_hms(local.year(), 1, 1, 0, 0, 0).unwrap().timestamp_millis()
+        tz.with_ymd_and_hms(local.year(), 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp_millis()
     };
     duckdb(&data.join("history/dossiers"), year_start);
 
     // 4. Import: into history, then the window.
     let old = dir.path().join("old.parquet");
-    write_parquet(&old, &catalog, 20_000_000_000, imported, first_day + 30 * DAY, first_day + 60 * DAY);
+    write_parquet(
+        &old,
+        &catalog,
+        20_000_000_000,
+        imported,
+        first_day + 30 * DAY,
+        first_day + 60 * DAY,
+    );
     let took = import(&server.base, &old);
     println!(
         "  import of {imported} events older than the window (Parquet): {:.1} s, {:.0} events/s",
@@ -327,7 +408,14 @@ fn main() {
         imported as f64 / took.as_secs_f64()
     );
     let recent = dir.path().join("window.parquet");
-    write_parquet(&recent, &catalog, 30_000_000_000, window, window_start + HOUR, now - 60_000);
+    write_parquet(
+        &recent,
+        &catalog,
+        30_000_000_000,
+        window,
+        window_start + HOUR,
+        now - 60_000,
+    );
     let took = import(&server.base, &recent);
     println!(
         "  import of {window} events inside the window (Parquet): {:.1} s, {:.0} events/s; RSS then {:.0} MiB",

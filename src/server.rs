@@ -118,7 +118,10 @@ impl EventSink for IngestSink {
         let Some(s) = self.store.stream(stream) else {
             return Vec::new();
         };
-        s.snapshot().segments().flat_map(|seg| seg.batches.iter().cloned()).collect()
+        s.snapshot()
+            .segments()
+            .flat_map(|seg| seg.batches.iter().cloned())
+            .collect()
     }
 
     fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {

@@ -57,9 +57,7 @@ fn rank(status: &str) -> u8 {
 fn rows(b: &RecordBatch) -> Option<Vec<OpenDossier>> {
     let col = |name: &str| b.column_by_name(name);
     let text = |name: &str| col(name).and_then(|c| c.as_string_opt::<i32>().cloned());
-    let time = |name: &str| {
-        col(name).and_then(|c| c.as_primitive_opt::<TimestampMillisecondType>().cloned())
-    };
+    let time = |name: &str| col(name).and_then(|c| c.as_primitive_opt::<TimestampMillisecondType>().cloned());
     let flag = |name: &str| col(name).and_then(|c| c.as_boolean_opt().cloned());
     let (id, status, procedure, commune, channel) = (
         text("dossier_id")?,

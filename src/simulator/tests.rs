@@ -604,7 +604,13 @@ fn a_restarted_demo_takes_up_the_open_dossiers() {
     let mut bodies = Vec::new();
     for i in 1..=120 {
         before.tick(START + i * 5_000, 5_000, 20.0 * 5.0);
-        bodies.extend(before.out.take_all().into_iter().filter(|b| b.stream == Stream::Dossiers));
+        bodies.extend(
+            before
+                .out
+                .take_all()
+                .into_iter()
+                .filter(|b| b.stream == Stream::Dossiers),
+        );
     }
     let stored: Vec<RecordBatch> = bodies
         .iter()
@@ -626,7 +632,10 @@ fn a_restarted_demo_takes_up_the_open_dossiers() {
         for b in after.out.take_all() {
             for line in std::str::from_utf8(&b.body).unwrap().lines() {
                 let e: Value = serde_json::from_str(line).unwrap();
-                assert!(millis(&e["event_time"]) >= restart, "an event dated before the restart: {e}");
+                assert!(
+                    millis(&e["event_time"]) >= restart,
+                    "an event dated before the restart: {e}"
+                );
                 if e["status"] == "completed" {
                     completed.insert(e["dossier_id"].as_str().unwrap().to_string());
                 }
@@ -634,5 +643,10 @@ fn a_restarted_demo_takes_up_the_open_dossiers() {
         }
     }
     assert!(completed.is_subset(&ids));
-    assert!(completed.len() * 10 >= ids.len() * 7, "{} of {} completed", completed.len(), ids.len());
+    assert!(
+        completed.len() * 10 >= ids.len() * 7,
+        "{} of {} completed",
+        completed.len(),
+        ids.len()
+    );
 }

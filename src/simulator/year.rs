@@ -113,6 +113,7 @@ struct Ticket {
 
 /// Generates the year ending at `end_ms` for `wanted` streams (a subset of [`STREAMS`]) and hands each week
 /// to `write` (stream, NDJSON bodies). Stops early when `cancelled` says so or a write fails.
+#[allow(clippy::too_many_arguments)] // the year's parameters, each used once; a struct would only rename them
 pub(super) fn generate(
     catalog: &Catalog,
     world: &World,

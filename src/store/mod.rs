@@ -35,13 +35,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{new_null_array, BooleanArray};
+use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMillisecondType;
 use datafusion::arrow::record_batch::RecordBatch;
-use parking_lot::{Mutex, RwLock};
-use tokio::sync::watch;
+use parking_lot::Mutex;
 
 use crate::catalog::{Catalog, StreamDef};
 pub use segment::{Part, Segment};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, AsArray, BooleanArray};
+use datafusion::arrow::array::{AsArray, BooleanArray};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMillisecondType;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -15,7 +15,10 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 use super::wal::{self, StreamWal};
-use super::{adapt, compact, event_time_range, history, ids, AppendError, Appended, Caps, Segment, Snapshot, StoreFull, StreamStats};
+use super::{
+    adapt, compact, event_time_range, history, ids, AppendError, Appended, Caps, Segment, Snapshot, StoreFull,
+    StreamStats,
+};
 use crate::catalog::StreamDef;
 
 #[derive(Debug)]
