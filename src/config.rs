@@ -114,6 +114,8 @@ pub struct Config {
     pub incremental: bool,
     /// Bytes the cached partial aggregates of all scenarios may hold together.
     pub cache_bytes: usize,
+    /// Scenario updates and alerts republished on NATS (`[publish]`), when configured.
+    pub publish: Option<crate::publish::PublishConfig>,
 }
 
 impl Default for Config {
@@ -134,6 +136,7 @@ impl Default for Config {
             fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
             incremental: true,
             cache_bytes: 256 << 20,
+            publish: None,
         }
     }
 }

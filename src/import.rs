@@ -79,7 +79,9 @@ struct Client {
 
 impl Client {
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let r = self.http.request(method, format!("{}{path}", self.url.trim_end_matches('/')));
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.url.trim_end_matches('/')));
         match &self.token {
             Some(t) => r.bearer_auth(t),
             None => r,
@@ -124,7 +126,10 @@ impl Client {
                 Ok(r) => {
                     let status = r.status();
                     let text = r.text().await.unwrap_or_default();
-                    bail!("the server refused the chunk ({status}): {}", text.chars().take(2_000).collect::<String>());
+                    bail!(
+                        "the server refused the chunk ({status}): {}",
+                        text.chars().take(2_000).collect::<String>()
+                    );
                 }
                 Err(e) if attempt < 10 => tracing::warn!(error = %e, "retrying"),
                 Err(e) => return Err(e.into()),
@@ -166,8 +171,15 @@ fn chunks(
     schema: &SchemaRef,
     chunk: usize,
     skip: usize,
-) -> anyhow::Result<(Option<usize>, Box<dyn Iterator<Item = anyhow::Result<(usize, &'static str, Vec<u8>)>>>)> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+) -> anyhow::Result<(
+    Option<usize>,
+    Box<dyn Iterator<Item = anyhow::Result<(usize, &'static str, Vec<u8>)>>>,
+)> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     match ext.as_str() {
         "parquet" => {
@@ -195,7 +207,11 @@ fn chunks(
                     let name = name.trim().trim_matches('"');
                     match schema.field_with_name(name) {
                         Ok(f) => datafusion::arrow::datatypes::Field::new(name, f.data_type().clone(), true),
-                        Err(_) => datafusion::arrow::datatypes::Field::new(name, datafusion::arrow::datatypes::DataType::Utf8, true),
+                        Err(_) => datafusion::arrow::datatypes::Field::new(
+                            name,
+                            datafusion::arrow::datatypes::DataType::Utf8,
+                            true,
+                        ),
                     }
                 })
                 .collect();
@@ -236,7 +252,10 @@ fn chunks(
             });
             Ok((None, Box::new(it)))
         }
-        other => bail!("{}: `.{other}` is not a file this can read (.parquet, .csv, .ndjson)", path.display()),
+        other => bail!(
+            "{}: `.{other}` is not a file this can read (.parquet, .csv, .ndjson)",
+            path.display()
+        ),
     }
 }
 
@@ -257,11 +276,15 @@ pub async fn run(import: &Import) -> Result<Summary, Box<Stopped>> {
             error,
         })
     };
-    let schema = client.schema(&import.stream).await.map_err(|e| stop(summary, 0, import.skip, e))?;
+    let schema = client
+        .schema(&import.stream)
+        .await
+        .map_err(|e| stop(summary, 0, import.skip, e))?;
     for (index, path) in import.files.iter().enumerate() {
         let skip = if index == 0 { import.skip } else { 0 };
         let mut done = skip;
-        let (total, parts) = chunks(path, &schema, import.chunk.max(1), skip).map_err(|e| stop(summary, index, done, e))?;
+        let (total, parts) =
+            chunks(path, &schema, import.chunk.max(1), skip).map_err(|e| stop(summary, index, done, e))?;
         let bar = if import.progress {
             let bar = match total {
                 Some(t) => indicatif::ProgressBar::new(t as u64),

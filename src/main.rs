@@ -111,6 +111,8 @@ struct FileConfig {
     allowed_hosts: Vec<String>,
     #[serde(default)]
     engine: FileEngine,
+    /// Results out on NATS (docs/protocol.md, "Results on NATS").
+    publish: Option<ioc_stream::publish::PublishConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +203,11 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         c.allowed_hosts = f.allowed_hosts;
         c.incremental = f.engine.incremental.unwrap_or(c.incremental);
         c.cache_bytes = f.engine.cache_bytes.unwrap_or(c.cache_bytes);
+        if let Some(p) = &f.publish {
+            p.validate()
+                .map_err(|e| anyhow::anyhow!("{}: [publish]: {e}", path.display()))?;
+        }
+        c.publish = f.publish;
         fsync = fsync.or(f.wal.fsync);
         interval = f.wal.fsync_interval_ms.map(Duration::from_millis).unwrap_or(interval);
         if interval.is_zero() {
@@ -294,7 +301,10 @@ fn main() -> ExitCode {
                         );
                         eprintln!(
                             "imported before the stop: {} rows from {} whole files ({} accepted, {} duplicates)",
-                            stopped.summary.rows, stopped.summary.files, stopped.summary.accepted, stopped.summary.duplicates
+                            stopped.summary.rows,
+                            stopped.summary.files,
+                            stopped.summary.accepted,
+                            stopped.summary.duplicates
                         );
                         eprintln!("resume with: {}", ioc_stream::import::resume_command(&import, &stopped));
                         Ok(ExitCode::FAILURE)

@@ -111,6 +111,7 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         source,
     })?;
     let catalog = Arc::new(Catalog::load(&config.queries)?);
+    let sources = Arc::new(crate::ingest::connectors::Sources::from_catalog(&catalog).map_err(ServerError::Config)?);
     let caps = crate::store::Caps {
         stream_bytes: config.limits.max_stream_bytes,
         total_bytes: config.limits.max_store_bytes,
@@ -195,6 +196,7 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         connections: tokio_util::task::TaskTracker::new(),
         site,
         health: health.clone(),
+        sources: sources.clone(),
     });
     let mut tasks = Vec::new();
     let app = api::router(state.clone());
@@ -217,6 +219,15 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     }
     tasks.push(tokio::spawn(retention(store, shutdown.clone())));
     tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
+    // Broker sources: each retries its broker on its own; the server serves meanwhile.
+    tasks.extend(sources.spawn(&ingestor, &shutdown));
+    if let Some(publish) = state.config.publish.clone() {
+        tasks.push(tokio::spawn(crate::publish::run(
+            publish,
+            state.hub.clone(),
+            shutdown.clone(),
+        )));
+    }
     if let Some(options) = simulator {
         let sink: Arc<dyn EventSink> = Arc::new(IngestSink(ingestor));
         tasks.push(tokio::spawn(simulator::run(catalog, sink, options, shutdown.clone())));

@@ -63,23 +63,32 @@ async fn parquet_csv_and_ndjson_files_are_imported_and_a_stopped_import_resumes(
         vec![
             Arc::new(StringArray::from_iter_values((0..3_000).map(|i| format!("p-{i}")))) as ArrayRef,
             Arc::new(TimestampMillisecondArray::from_iter_values((0..3_000).map(time))),
-            Arc::new(StringArray::from_iter_values((0..3_000).map(|i| ["north", "south"][i % 2]))),
+            Arc::new(StringArray::from_iter_values(
+                (0..3_000).map(|i| ["north", "south"][i % 2]),
+            )),
             Arc::new(Int64Array::from_iter_values(0..3_000)),
             Arc::new(StringArray::from(vec![Some("x"); 3_000])),
         ],
     )
     .unwrap();
     let parquet = dir.path().join("export.parquet");
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), schema, None).unwrap();
+    let mut w =
+        datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), schema, None)
+            .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
     // 1,000 rows of CSV and 1,000 NDJSON lines.
     let mut csv = String::from("event_id,event_time,region,amount,paid\n");
     let mut ndjson = String::new();
     for i in 0..1_000i64 {
-        let t = chrono::DateTime::from_timestamp_millis(time(3_000 + i)).unwrap().to_rfc3339();
+        let t = chrono::DateTime::from_timestamp_millis(time(3_000 + i))
+            .unwrap()
+            .to_rfc3339();
         csv.push_str(&format!("c-{i},{t},centre,1,true\n"));
-        ndjson.push_str(&json!({"event_id": format!("n-{i}"), "event_time": time(4_000 + i), "region": "west", "amount": 2}).to_string());
+        ndjson.push_str(
+            &json!({"event_id": format!("n-{i}"), "event_time": time(4_000 + i), "region": "west", "amount": 2})
+                .to_string(),
+        );
         ndjson.push('\n');
     }
     std::fs::write(dir.path().join("a.csv"), csv).unwrap();
@@ -103,7 +112,9 @@ async fn parquet_csv_and_ndjson_files_are_imported_and_a_stopped_import_resumes(
 
     // A bad line in the middle of a new file: the import stops, says where, and resumes.
     let mut lines: Vec<String> = (0..2_000)
-        .map(|i| json!({"event_id": format!("r-{i}"), "event_time": now - 1_000, "region": "north", "amount": 1}).to_string())
+        .map(|i| {
+            json!({"event_id": format!("r-{i}"), "event_time": now - 1_000, "region": "north", "amount": 1}).to_string()
+        })
         .collect();
     lines[1_500] = r#"{"event_id":"r-1500","event_time":"yesterday","region":"north","amount":1}"#.into();
     let bad = dir.path().join("late.ndjson");
@@ -111,7 +122,11 @@ async fn parquet_csv_and_ndjson_files_are_imported_and_a_stopped_import_resumes(
     let (ok, _, stderr) = import(&server.base, &[bad.to_str().unwrap()]);
     assert!(!ok);
     assert!(stderr.contains("stopped after 1400 rows"), "{stderr}");
-    let resume = stderr.lines().find_map(|l| l.strip_prefix("resume with: ")).unwrap().to_string();
+    let resume = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("resume with: "))
+        .unwrap()
+        .to_string();
     assert!(resume.contains("--skip 1400"), "{resume}");
     lines[1_500] = json!({"event_id": "r-1500", "event_time": now - 1_000, "region": "north", "amount": 1}).to_string();
     std::fs::write(&bad, lines.join("\n")).unwrap();
