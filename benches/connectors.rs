@@ -231,11 +231,12 @@ async fn latency() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     reader.abort();
-    let shown = shown.lock();
-    let mut latencies: Vec<Duration> = sent
-        .iter()
-        .filter_map(|(id, at)| shown.get(id).map(|s| s.saturating_duration_since(*at)))
-        .collect();
+    let mut latencies: Vec<Duration> = {
+        let shown = shown.lock();
+        sent.iter()
+            .filter_map(|(id, at)| shown.get(id).map(|s| s.saturating_duration_since(*at)))
+            .collect()
+    };
     latencies.sort();
     println!(
         "  JetStream publish -> WebSocket delta (on: change, 100 msg/s, {} events): p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms{}",

@@ -165,16 +165,11 @@ fn ipc(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The chunks of one file: `(rows, content type, body)`, skipping the first `skip` rows.
-fn chunks(
-    path: &Path,
-    schema: &SchemaRef,
-    chunk: usize,
-    skip: usize,
-) -> anyhow::Result<(
-    Option<usize>,
-    Box<dyn Iterator<Item = anyhow::Result<(usize, &'static str, Vec<u8>)>>>,
-)> {
+/// One request's worth of a file: `(rows, content type, body)`.
+type Chunks = Box<dyn Iterator<Item = anyhow::Result<(usize, &'static str, Vec<u8>)>>>;
+
+/// The chunks of one file, skipping the first `skip` rows, and its row count when known.
+fn chunks(path: &Path, schema: &SchemaRef, chunk: usize, skip: usize) -> anyhow::Result<(Option<usize>, Chunks)> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
