@@ -34,6 +34,10 @@ fn main() {
     let runtime = common::runtime(2);
     println!("connectors: {EVENTS} events per case, ~200 bytes/event, fsync interval");
     runtime.block_on(async {
+        if std::env::var_os("IOC_BENCH_LATENCY_ONLY").is_some() {
+            latency().await;
+            return;
+        }
         // The broker caps a message at its max_payload (1 MiB by default): the large messages hold 10,000
         // events when they fit, else as many as fit.
         let max_payload = async_nats::connect(NATS).await.unwrap().server_info().max_payload as u64;
@@ -201,7 +205,9 @@ async fn latency() {
     let reader = {
         let shown = shown.clone();
         tokio::spawn(async move {
-            while let Some(Ok(Message::Text(text))) = ws.next().await {
+            while let Some(Ok(msg)) = ws.next().await {
+                // Pings come every 10 s: only text frames are messages.
+                let Message::Text(text) = msg else { continue };
                 let v: Value = serde_json::from_str(&text).unwrap();
                 let rows = match v["type"].as_str() {
                     Some("snapshot") => v["rows"].clone(),
@@ -238,6 +244,21 @@ async fn latency() {
             .collect()
     };
     latencies.sort();
+    let mut missing: Vec<u64> = {
+        let shown = shown.lock();
+        sent.keys()
+            .filter(|id| !shown.contains_key(*id))
+            .filter_map(|id| id.strip_prefix("lat-")?.parse().ok())
+            .collect()
+    };
+    missing.sort();
+    if !missing.is_empty() {
+        println!(
+            "  never shown: lat-{} .. lat-{}",
+            missing[0],
+            missing[missing.len() - 1]
+        );
+    }
     println!(
         "  JetStream publish -> WebSocket delta (on: change, 100 msg/s, {} events): p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms{}",
         sent.len(),
