@@ -604,3 +604,27 @@ fn check_validates_source_settings() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("no credentials in the URL"), "{stderr}");
 }
+
+/// A `[publish]` table with a mistake stops `serve` with a message naming it.
+#[test]
+fn serve_refuses_a_bad_publish_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ioc.toml");
+    std::fs::write(
+        &config,
+        "[publish]\nurl = \"nats://127.0.0.1:4222\"\nprefix = \"ioc results\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--queries")
+        .arg(common::fixture("basic"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("publish.prefix"), "{stderr}");
+}
