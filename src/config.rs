@@ -116,6 +116,8 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Scenario updates and alerts republished on NATS (`[publish]`), when configured.
     pub publish: Option<crate::publish::PublishConfig>,
+    /// `demo --via nats`: the simulator publishes to JetStream and sources take the events in.
+    pub demo_via: Option<crate::ingest::connectors::demo::DemoVia>,
 }
 
 impl Default for Config {
@@ -137,6 +139,7 @@ impl Default for Config {
             incremental: true,
             cache_bytes: 256 << 20,
             publish: None,
+            demo_via: None,
         }
     }
 }

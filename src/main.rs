@@ -32,6 +32,13 @@ enum Command {
         /// Simulated events per second, across all streams.
         #[arg(long, default_value_t = 20.0)]
         rate: f64,
+        /// How the simulator's events arrive: `http` (the ingest path, no broker) or `nats` (published to
+        /// NATS JetStream, taken in by sources added to every stream).
+        #[arg(long, default_value = "http", value_parser = ["http", "nats"])]
+        via: String,
+        /// The NATS server for `--via nats`.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
     },
     /// Serve: ingest events, evaluate scenarios, push results.
     Serve {
@@ -246,15 +253,25 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo { common, rate } => {
+            Command::Demo {
+                common,
+                rate,
+                via,
+                nats_url,
+            } => {
                 let options = SimulatorOptions {
                     rate: rate.max(0.0),
                     seed: rand::random(),
                     backfill: Duration::from_secs(3600),
                 };
-                serve(config(common, None)?, Some(options))
-                    .await
-                    .map(|_| ExitCode::SUCCESS)
+                let mut c = config(common, None)?;
+                if via == "nats" {
+                    c.demo_via = Some(ioc_stream::ingest::connectors::demo::DemoVia {
+                        url: nats_url,
+                        prefix: "ioc.demo".into(),
+                    });
+                }
+                serve(c, Some(options)).await.map(|_| ExitCode::SUCCESS)
             }
             Command::Serve { common, config: file } => serve(config(common, file.as_deref())?, None)
                 .await

@@ -110,7 +110,21 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let catalog = Arc::new(Catalog::load(&config.queries)?);
+    let mut catalog = Catalog::load(&config.queries)?;
+    let demo_via = config.demo_via.clone().filter(|_| simulator.is_some());
+    if let Some(via) = &demo_via {
+        via.add_sources(&mut catalog);
+    }
+    let catalog = Arc::new(catalog);
+    // Before anything runs: a demo that cannot reach its broker stops here with the reason.
+    let demo_sink = match demo_via {
+        None => None,
+        Some(via) => Some(
+            crate::ingest::connectors::demo::NatsSink::connect(via, &catalog)
+                .await
+                .map_err(|e| ServerError::Config(format!("demo --via nats: {e}")))?,
+        ),
+    };
     let sources = Arc::new(crate::ingest::connectors::Sources::from_catalog(&catalog).map_err(ServerError::Config)?);
     let caps = crate::store::Caps {
         stream_bytes: config.limits.max_stream_bytes,
@@ -229,7 +243,10 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         )));
     }
     if let Some(options) = simulator {
-        let sink: Arc<dyn EventSink> = Arc::new(IngestSink(ingestor));
+        let sink: Arc<dyn EventSink> = match demo_sink {
+            None => Arc::new(IngestSink(ingestor)),
+            Some(sink) => Arc::new(sink),
+        };
         tasks.push(tokio::spawn(simulator::run(catalog, sink, options, shutdown.clone())));
     }
     Ok(Running {

@@ -628,3 +628,49 @@ fn serve_refuses_a_bad_publish_table() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("publish.prefix"), "{stderr}");
 }
+
+/// `demo --via nats`: the simulator's events reach every stream through JetStream sources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_via_nats_takes_the_simulator_events_through_jetstream() {
+    if !broker(NATS, "NATS JetStream") {
+        return;
+    }
+    let s = suffix();
+    let via = ioc_stream::ingest::connectors::demo::DemoVia {
+        url: format!("nats://{NATS}"),
+        prefix: format!("ioct.d{s}"),
+    };
+    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let options = ioc_stream::simulator::SimulatorOptions {
+        rate: 400.0,
+        seed: 7,
+        backfill: Duration::from_secs(600),
+    };
+    let server = TestServer::start_with(&queries, |c| c.demo_via = Some(via), Some(options)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, sources) = server.get("/api/v1/sources").await;
+        let sources = sources.as_array().unwrap().clone();
+        let rows = server.stored_rows().await;
+        let fed = sources
+            .iter()
+            .all(|src| src["kind"] == "nats" && src["acked"].as_u64() > Some(0));
+        if fed && rows.values().all(|n| *n > 0) && sources.len() == rows.len() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{sources:#?} {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let names: Vec<String> = server.stored_rows().await.into_keys().collect();
+    server.stop().await;
+    let js = jetstream::new(async_nats::connect(NATS).await.unwrap());
+    for name in names {
+        let _ = js
+            .delete_stream(format!(
+                "IOCT_D{}_{}",
+                s.to_ascii_uppercase(),
+                name.to_ascii_uppercase()
+            ))
+            .await;
+    }
+}

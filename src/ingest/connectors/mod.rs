@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod config;
+pub mod demo;
 pub mod mqtt;
 pub mod nats;
 pub mod status;
