@@ -149,6 +149,25 @@ impl Drop for Proc {
     }
 }
 
+/// Ends a persistent MQTT session on the broker (connect with clean_session = true), so test runs leave
+/// no sessions behind.
+async fn forget_mqtt_session(client_id: String) {
+    let mut opts = rumqttc::MqttOptions::new(client_id, "127.0.0.1", 1883);
+    opts.set_clean_session(true);
+    let (client, mut events) = rumqttc::AsyncClient::new(opts, 10);
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(ev) = events.poll().await {
+            if matches!(ev, rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) {
+                let _ = client.disconnect().await;
+            }
+            if matches!(ev, rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 async fn get(http: &reqwest::Client, url: String) -> Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }
@@ -375,6 +394,8 @@ async fn mqtt_qos1_across_a_server_restart() {
     let (n, ids) = until_count(&http, &server.base, 1_500, Duration::from_secs(60)).await;
     assert_eq!((n, ids), (1_500, 1_500), "count(*) == count(DISTINCT id) == published");
     pump.abort();
+    server.kill();
+    forget_mqtt_session(format!("ioct-{s}")).await;
 }
 
 /// Results out: a NATS subscriber that applies the published snapshots and deltas holds exactly the
@@ -538,6 +559,7 @@ async fn mqtt_broker_lost_while_running_catches_up() {
     assert_eq!((n, ids), (401, 401));
     pump.abort();
     server.stop().await;
+    forget_mqtt_session(format!("ioct-{s}")).await;
 }
 
 /// The same for JetStream: the client reconnects and the durable consumer delivers what was published
