@@ -15,7 +15,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 /// Results out: a NATS subscriber that applies the published snapshots and deltas holds exactly the
-/// scenario's result; alerts arrive on PREFIX.alerts.
+/// scenario's result (with snapshots every `snapshot_every` updates between the deltas).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_results_applied_equal_the_scenario_result() {
     if !broker(NATS, "NATS") {
