@@ -78,6 +78,8 @@ struct StreamToml {
     #[serde(default)]
     history: Option<String>,
     columns: Vec<ColumnDef>,
+    #[serde(default)]
+    sources: Vec<crate::ingest::connectors::SourceDef>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +105,8 @@ pub struct StreamDef {
     /// How long events are kept in Parquet files beyond the in-memory window (`history = "400d"`), with
     /// its text; `None` when the stream keeps only its retention.
     pub history: Option<(Duration, String)>,
+    /// Brokers the stream's events come from besides HTTP (`[[streams.NAME.sources]]`).
+    pub sources: Vec<crate::ingest::connectors::SourceDef>,
 }
 
 impl StreamDef {
@@ -224,6 +228,22 @@ impl Catalog {
             })?;
             streams.insert(name, Arc::new(def));
         }
+        let mut names = std::collections::BTreeSet::new();
+        for (stream, def) in &streams {
+            for source in &def.sources {
+                if !names.insert((source.kind(), source.name().to_string())) {
+                    return Err(CatalogError::Stream {
+                        path: path.to_path_buf(),
+                        stream: stream.clone(),
+                        message: format!(
+                            "{} source `{}` is declared twice: each needs its own durable / client_id",
+                            source.kind(),
+                            source.name()
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Catalog {
             streams,
             reference: BTreeMap::new(),
@@ -285,7 +305,13 @@ fn stream_def(name: &str, s: StreamToml) -> Result<StreamDef, String> {
             Some((d, text))
         }
     };
+    for (i, source) in s.sources.iter().enumerate() {
+        source
+            .validate()
+            .map_err(|e| format!("sources[{i}] ({}): {e}", source.kind()))?;
+    }
     Ok(StreamDef {
+        sources: s.sources,
         name: name.to_string(),
         schema: Arc::new(Schema::new(fields)),
         columns: s.columns,
@@ -393,5 +419,32 @@ retention = "1h"
 columns = [{ name = "t", type = "timestamp_ms" }, { name = "k", type = "utf8" }]"#;
         let c = Catalog::parse(p, good).unwrap();
         assert_eq!(c.streams["a"].id, Some(1));
+    }
+
+    #[test]
+    fn sources_are_checked_with_the_catalog() {
+        let p = Path::new("streams.toml");
+        let stream = |name: &str, durable: &str, subject: &str| {
+            format!(
+                r#"[streams.{name}]
+event_time = "t"
+retention = "1h"
+columns = [{{ name = "t", type = "timestamp_ms" }}]
+[[streams.{name}.sources]]
+kind = "nats"
+url = "nats://127.0.0.1:4222"
+stream = "S"
+subject = "{subject}"
+durable = "{durable}"
+"#
+            )
+        };
+        let c = Catalog::parse(p, &stream("a", "d1", "x.>")).unwrap();
+        assert_eq!(c.streams["a"].sources.len(), 1);
+        let twice = format!("{}{}", stream("a", "d1", "x.a"), stream("b", "d1", "x.b"));
+        let e = Catalog::parse(p, &twice).unwrap_err().to_string();
+        assert!(e.contains("declared twice"), "{e}");
+        let e = Catalog::parse(p, &stream("a", "d1", "x..y")).unwrap_err().to_string();
+        assert!(e.contains("sources[0] (nats): subject"), "{e}");
     }
 }

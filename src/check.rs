@@ -1,7 +1,8 @@
 //! `ioc-stream check`: the catalog and every scenario validated offline, as `file:line: message` lines,
 //! and how each scenario would be evaluated (`incremental`, or `full` with the reason).
 //! Each scenario is parsed and planned by DataFusion against the catalog's (empty) tables, as the server
-//! plans it.
+//! plans it. Broker sources are checked with the catalog (URLs, names, subjects, topics, bounds); a
+//! secret's environment variable or a TLS file that is missing is a warning, not an error.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,6 +21,9 @@ pub struct Report {
     pub problems: Vec<String>,
     /// Every scenario that plans, as `name: incremental` or `name: full: reason`.
     pub modes: Vec<String>,
+    /// What may fail on another machine but is not an error here: a source's secret variable that is not
+    /// set, or a TLS / credentials file that is not there (a CI machine holds no secrets).
+    pub warnings: Vec<String>,
 }
 
 /// Prints one line per problem to stderr, then each scenario's mode and a summary to stdout; 0 when all is
@@ -28,6 +32,9 @@ pub async fn run(queries: &Path) -> ExitCode {
     let report = check(queries).await;
     for p in &report.problems {
         eprintln!("{p}");
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
     }
     for m in &report.modes {
         println!("{m}");
@@ -55,6 +62,18 @@ pub async fn check(queries: &Path) -> Report {
             return report;
         }
     };
+    for (name, def) in &catalog.streams {
+        for source in &def.sources {
+            for w in source.check_environment() {
+                report.warnings.push(format!(
+                    "{}: stream `{name}`: {} source `{}`: {w}",
+                    queries.join("streams.toml").display(),
+                    source.kind(),
+                    source.name()
+                ));
+            }
+        }
+    }
     let config = Config {
         queries: queries.to_path_buf(),
         ..Config::default()

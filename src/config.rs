@@ -120,6 +120,10 @@ pub struct Config {
     pub incremental: bool,
     /// Bytes the cached partial aggregates of all scenarios may hold together.
     pub cache_bytes: usize,
+    /// Scenario updates and alerts republished on NATS (`[publish]`), when configured.
+    pub publish: Option<crate::publish::PublishConfig>,
+    /// `demo --via nats`: the simulator publishes to JetStream and sources take the events in.
+    pub demo_via: Option<crate::ingest::connectors::demo::DemoVia>,
 }
 
 impl Default for Config {
@@ -140,6 +144,8 @@ impl Default for Config {
             fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
             incremental: true,
             cache_bytes: 256 << 20,
+            publish: None,
+            demo_via: None,
         }
     }
 }

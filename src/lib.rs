@@ -10,13 +10,15 @@
 //! ```
 //!
 //! - [`catalog`]: stream schemas (`queries/streams.toml`) and reference tables (`queries/reference/*.csv`).
-//! - [`ingest`]: request bodies to validated `RecordBatch`es; nothing of a bad request is kept.
+//! - [`ingest`]: request bodies to validated `RecordBatch`es; nothing of a bad request is kept. Its
+//!   `connectors` take events from NATS JetStream and MQTT through the same path.
 //! - [`store`]: immutable segments plus an open one per stream, de-duplication by id, and the
 //!   `TableProvider` that prunes them.
 //! - [`engine`]: scenarios (`queries/*.sql`), their schedule on a CPU runtime, evaluation and the result diff.
 //! - [`fanout`]: topics, subscriptions and per-client queues.
 //! - [`api`]: the axum server: REST under `/api/v1`, `/ws`, `/metrics`, `/healthz`, `/readyz` and the wall page.
 //! - [`simulator`]: the demo's generator of provincial events.
+//! - [`publish`]: scenario updates and alerts republished on NATS subjects (`[publish]`).
 //! - [`health`]: what `/healthz` and `/readyz` report (can the WAL be written?).
 //! - [`server`]: wires the stages together and runs them until shutdown.
 
@@ -29,6 +31,7 @@ pub mod fanout;
 pub mod health;
 pub mod import;
 pub mod ingest;
+pub mod publish;
 pub mod server;
 pub mod simulator;
 pub mod store;

@@ -60,6 +60,13 @@ enum Command {
         /// Days of history written on a first start into the streams that keep one (0: none).
         #[arg(long, default_value_t = 365)]
         history_days: u32,
+        /// How the simulator's events arrive: `http` (the ingest path, no broker) or `nats` (published to
+        /// NATS JetStream, taken in by sources added to every stream).
+        #[arg(long, default_value = "http", value_parser = ["http", "nats"])]
+        via: String,
+        /// The NATS server for `--via nats`.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
     },
     /// Serve: ingest events, evaluate scenarios, push results.
     Serve {
@@ -139,6 +146,8 @@ struct FileConfig {
     allowed_hosts: Vec<String>,
     #[serde(default)]
     engine: FileEngine,
+    /// Results out on NATS (docs/protocol.md, "Results on NATS").
+    publish: Option<ioc_stream::publish::PublishConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,6 +245,11 @@ fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
         c.allowed_hosts = f.allowed_hosts;
         c.incremental = f.engine.incremental.unwrap_or(c.incremental);
         c.cache_bytes = f.engine.cache_bytes.unwrap_or(c.cache_bytes);
+        if let Some(p) = &f.publish {
+            p.validate()
+                .map_err(|e| anyhow::anyhow!("{}: [publish]: {e}", path.display()))?;
+        }
+        c.publish = f.publish;
         fsync = fsync.or(f.wal.fsync);
         interval = f.wal.fsync_interval_ms.map(Duration::from_millis).unwrap_or(interval);
         if interval.is_zero() {
@@ -273,6 +287,8 @@ fn main() -> ExitCode {
                 common,
                 rate,
                 history_days,
+                via,
+                nats_url,
             } => {
                 let options = SimulatorOptions {
                     rate: rate.max(0.0),
@@ -280,9 +296,14 @@ fn main() -> ExitCode {
                     backfill: Duration::from_secs(3600),
                     history_days,
                 };
-                serve(config(common, None)?, Some(options))
-                    .await
-                    .map(|_| ExitCode::SUCCESS)
+                let mut c = config(common, None)?;
+                if via == "nats" {
+                    c.demo_via = Some(ioc_stream::ingest::connectors::demo::DemoVia {
+                        url: nats_url,
+                        prefix: "ioc.demo".into(),
+                    });
+                }
+                serve(c, Some(options)).await.map(|_| ExitCode::SUCCESS)
             }
             Command::Serve { common, config: file } => serve(config(common, file.as_deref())?, None)
                 .await

@@ -147,7 +147,22 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let catalog = Arc::new(Catalog::load(&config.queries)?);
+    let mut catalog = Catalog::load(&config.queries)?;
+    let demo_via = config.demo_via.clone().filter(|_| simulator.is_some());
+    if let Some(via) = &demo_via {
+        via.add_sources(&mut catalog);
+    }
+    let catalog = Arc::new(catalog);
+    // Before anything runs: a demo that cannot reach its broker stops here with the reason.
+    let demo_sink = match demo_via {
+        None => None,
+        Some(via) => Some(
+            crate::ingest::connectors::demo::NatsSink::connect(via, &catalog)
+                .await
+                .map_err(|e| ServerError::Config(format!("demo --via nats: {e}")))?,
+        ),
+    };
+    let sources = Arc::new(crate::ingest::connectors::Sources::from_catalog(&catalog).map_err(ServerError::Config)?);
     let caps = crate::store::Caps {
         stream_bytes: config.limits.max_stream_bytes,
         total_bytes: config.limits.max_store_bytes,
@@ -236,6 +251,7 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         connections: tokio_util::task::TaskTracker::new(),
         site,
         health: health.clone(),
+        sources: sources.clone(),
     });
     let mut tasks = Vec::new();
     let app = api::router(state.clone());
@@ -258,12 +274,25 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     }
     tasks.push(tokio::spawn(retention(store, shutdown.clone())));
     tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
+    // Broker sources: each retries its broker on its own; the server serves meanwhile.
+    tasks.extend(sources.spawn(&ingestor, &shutdown));
+    if let Some(publish) = state.config.publish.clone() {
+        tasks.push(tokio::spawn(crate::publish::run(
+            publish,
+            state.hub.clone(),
+            shutdown.clone(),
+        )));
+    }
     if let Some(options) = simulator {
-        let sink: Arc<dyn EventSink> = Arc::new(IngestSink {
-            ingestor,
-            store: state.store.clone(),
-            limits: state.config.limits.clone(),
-        });
+        let sink: Arc<dyn EventSink> = match demo_sink {
+            None => Arc::new(IngestSink {
+                ingestor,
+                store: state.store.clone(),
+                limits: state.config.limits.clone(),
+            }),
+            // Through NATS: live events only (the year of history is written by the HTTP-path sink).
+            Some(sink) => Arc::new(sink),
+        };
         tasks.push(tokio::spawn(simulator::run(catalog, sink, options, shutdown.clone())));
     }
     Ok(Running {

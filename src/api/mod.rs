@@ -47,6 +47,8 @@ pub struct AppState {
     /// The names and origins this server answers to.
     pub site: site::Site,
     pub health: Arc<crate::health::Health>,
+    /// The broker sources of the catalog and their status.
+    pub sources: Arc<crate::ingest::connectors::Sources>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -71,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/scenarios/{name}/result", get(rest::result))
         .route("/api/v1/query", post(rest::query))
+        .route("/api/v1/sources", get(rest::sources))
+        .route("/api/v1/sources/{stream}/rejects", get(rest::source_rejects))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), body::json_body));
     Router::new()
         .merge(json)
@@ -171,6 +175,9 @@ async fn metrics(
     metrics::gauge!("ioc_engine_cache_limit_bytes").set(cache.limit_bytes as f64);
     metrics::gauge!("ioc_engine_cache_entries").set(cache.entries as f64);
     metrics::counter!("ioc_engine_cache_refused_total").absolute(cache.refused);
+    for source in state.sources.statuses() {
+        source.record_metrics();
+    }
     let fan = &state.hub.stats;
     metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued.load(Ordering::Relaxed));
     metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued.load(Ordering::Relaxed));

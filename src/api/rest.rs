@@ -416,3 +416,36 @@ pub async fn tables(
     });
     Ok(Json(streams.chain(reference).collect()))
 }
+
+/// `GET /api/v1/sources`: every broker source with its state, counters and (JetStream) lag.
+pub async fn sources(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<crate::ingest::connectors::SourceInfo>>, ApiError> {
+    caller.require(Need::View)?;
+    Ok(Json(state.sources.statuses().map(|s| s.info()).collect()))
+}
+
+/// `GET /api/v1/sources/{stream}/rejects`: the last rejected messages of the stream's sources, oldest
+/// first, each with the source it came through.
+pub async fn source_rejects(
+    State(state): State<Arc<AppState>>,
+    Path(stream): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    caller.require(Need::View)?;
+    if state.catalog.stream(&stream).is_none() {
+        return Err(IngestError::UnknownStream(stream).into());
+    }
+    let mut list = Vec::new();
+    for s in state.sources.statuses().filter(|s| s.stream == stream) {
+        for r in s.rejects() {
+            let mut v = serde_json::to_value(&r).map_err(ApiError::internal)?;
+            v["kind"] = serde_json::Value::from(s.kind);
+            v["source"] = serde_json::Value::from(s.name.clone());
+            list.push(v);
+        }
+    }
+    list.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
+    Ok(Json(list))
+}

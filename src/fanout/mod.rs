@@ -445,6 +445,11 @@ impl Hub {
             .clone()
     }
 
+    /// The names of all topics (scenarios and `alerts`).
+    pub fn names(&self) -> Vec<String> {
+        self.topics.read().keys().cloned().collect()
+    }
+
     pub fn existing(&self, name: &str) -> Option<Arc<Topic>> {
         self.topics.read().get(name).cloned()
     }

@@ -6,6 +6,7 @@
 //! bad line. Fields that are not in the catalog are ignored, so producers can add fields before the catalog
 //! does; a missing non-nullable column is an error.
 
+pub mod connectors;
 pub mod ipc;
 pub mod json;
 
@@ -213,23 +214,37 @@ impl Ingestor {
 
     /// Decodes `body` and appends it to the stream, whole or not at all. CPU-bound: call it off the I/O runtime.
     pub fn ingest(&self, stream: &str, format: Format, body: &[u8]) -> Result<Accepted, IngestError> {
-        let def = self
-            .catalog
-            .stream(stream)
-            .ok_or_else(|| IngestError::UnknownStream(stream.to_string()))?;
-        let store = self
-            .store
-            .stream(stream)
-            .ok_or_else(|| IngestError::UnknownStream(stream.to_string()))?;
         let labels = [("stream", stream.to_string())];
-        metrics::counter!("ioc_ingest_bytes_total", &labels).increment(body.len() as u64);
-        let batch = match decode(def, format, body, &self.limits) {
+        let batch = match self.decode(stream, format, body) {
             Ok(batch) => batch,
+            Err(e @ IngestError::UnknownStream(_)) => return Err(e),
             Err(e) => {
                 metrics::counter!("ioc_ingest_rejected_requests_total", &labels).increment(1);
                 return Err(e);
             }
         };
+        self.append(stream, batch)
+    }
+
+    /// Decodes and validates `body` for a stream without storing it (a connector decodes each message on
+    /// its own, then stores a micro-batch of them with [`Ingestor::append`]).
+    pub fn decode(&self, stream: &str, format: Format, body: &[u8]) -> Result<RecordBatch, IngestError> {
+        let def = self
+            .catalog
+            .stream(stream)
+            .ok_or_else(|| IngestError::UnknownStream(stream.to_string()))?;
+        metrics::counter!("ioc_ingest_bytes_total", "stream" => stream.to_string()).increment(body.len() as u64);
+        decode(def, format, body, &self.limits)
+    }
+
+    /// Stores a batch that [`Ingestor::decode`] produced (or several concatenated): de-duplicated, written
+    /// to the WAL per the fsync policy, then visible. Whole or not at all.
+    pub fn append(&self, stream: &str, batch: RecordBatch) -> Result<Accepted, IngestError> {
+        let store = self
+            .store
+            .stream(stream)
+            .ok_or_else(|| IngestError::UnknownStream(stream.to_string()))?;
+        let labels = [("stream", stream.to_string())];
         let done = store.ingest(batch).map_err(|e| match e {
             crate::store::AppendError::Full(full) => IngestError::StoreFull(full),
             e @ crate::store::AppendError::Wal(_) => IngestError::Unavailable(e.to_string()),
@@ -242,6 +257,10 @@ impl Ingestor {
             accepted: done.accepted,
             duplicates: done.duplicates,
         })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     pub fn catalog(&self) -> &Arc<Catalog> {
