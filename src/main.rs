@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use ioc_stream::config::Config;
+use ioc_stream::config::{Config, Flags};
 use ioc_stream::simulator::SimulatorOptions;
-use serde::Deserialize;
 
 #[derive(Parser)]
 #[command(
@@ -125,150 +123,15 @@ struct Common {
     no_incremental: bool,
 }
 
-/// The configuration file: every field optional; command-line flags win.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    queries: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    time_zone: Option<String>,
-    eval_threads: Option<usize>,
-    #[serde(default)]
-    wal: FileWal,
-    #[serde(default)]
-    limits: FileLimits,
-    #[serde(default)]
-    tokens: Vec<ioc_stream::api::auth::TokenConfig>,
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    #[serde(default)]
-    allowed_hosts: Vec<String>,
-    #[serde(default)]
-    engine: FileEngine,
-    /// Results out on NATS (docs/protocol.md, "Results on NATS").
-    publish: Option<ioc_stream::publish::PublishConfig>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileEngine {
-    incremental: Option<bool>,
-    cache_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileWal {
-    fsync: Option<String>,
-    fsync_interval_ms: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileLimits {
-    max_body_bytes: Option<usize>,
-    max_decompressed_bytes: Option<usize>,
-    max_stream_bytes: Option<usize>,
-    max_store_bytes: Option<usize>,
-    max_event_bytes: Option<usize>,
-    max_ws_message_bytes: Option<usize>,
-    client_queue_frames: Option<usize>,
-    max_subscriptions: Option<usize>,
-    eval_timeout_ms: Option<u64>,
-    max_result_rows: Option<usize>,
-    eval_memory_bytes: Option<usize>,
-    client_queue_bytes: Option<usize>,
-    topic_history: Option<usize>,
-    topic_history_bytes: Option<usize>,
-    topic_history_age_ms: Option<u64>,
-    ping_interval_ms: Option<u64>,
-    idle_timeout_ms: Option<u64>,
-    max_connections_per_token: Option<usize>,
-    body_timeout_ms: Option<u64>,
-    header_timeout_ms: Option<u64>,
-    max_json_body_bytes: Option<usize>,
-    max_connections: Option<usize>,
-    max_connections_per_ip: Option<usize>,
-    ws_write_timeout_ms: Option<u64>,
-}
-
 fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
-    let mut c = Config::default();
-    let mut fsync = common.fsync.clone();
-    let mut interval = Duration::from_millis(100);
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-        let l = f.limits;
-        c.listen = f.listen.unwrap_or(c.listen);
-        c.queries = f.queries.unwrap_or(c.queries);
-        c.data_dir = f.data_dir.unwrap_or(c.data_dir);
-        c.time_zone = f.time_zone.unwrap_or(c.time_zone);
-        c.eval_threads = f.eval_threads.unwrap_or(c.eval_threads);
-        let d = &mut c.limits;
-        d.max_body_bytes = l.max_body_bytes.unwrap_or(d.max_body_bytes);
-        d.max_decompressed_bytes = l.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes);
-        d.max_stream_bytes = l.max_stream_bytes.unwrap_or(d.max_stream_bytes);
-        d.max_store_bytes = l.max_store_bytes.unwrap_or(d.max_store_bytes);
-        d.max_event_bytes = l.max_event_bytes.unwrap_or(d.max_event_bytes);
-        d.max_ws_message_bytes = l.max_ws_message_bytes.unwrap_or(d.max_ws_message_bytes);
-        d.client_queue_frames = l.client_queue_frames.unwrap_or(d.client_queue_frames);
-        d.max_subscriptions = l.max_subscriptions.unwrap_or(d.max_subscriptions);
-        d.eval_timeout = l.eval_timeout_ms.map(Duration::from_millis).unwrap_or(d.eval_timeout);
-        d.max_result_rows = l.max_result_rows.unwrap_or(d.max_result_rows);
-        d.eval_memory_bytes = l.eval_memory_bytes.unwrap_or(d.eval_memory_bytes);
-        d.client_queue_bytes = l.client_queue_bytes.unwrap_or(d.client_queue_bytes);
-        d.topic_history = l.topic_history.unwrap_or(d.topic_history);
-        d.topic_history_bytes = l.topic_history_bytes.unwrap_or(d.topic_history_bytes);
-        d.topic_history_age = l
-            .topic_history_age_ms
-            .map(Duration::from_millis)
-            .unwrap_or(d.topic_history_age);
-        d.ping_interval = l.ping_interval_ms.map(Duration::from_millis).unwrap_or(d.ping_interval);
-        d.idle_timeout = l.idle_timeout_ms.map(Duration::from_millis).unwrap_or(d.idle_timeout);
-        d.max_connections_per_token = l.max_connections_per_token.unwrap_or(d.max_connections_per_token);
-        d.body_timeout = l.body_timeout_ms.map(Duration::from_millis).unwrap_or(d.body_timeout);
-        d.header_timeout = l
-            .header_timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(d.header_timeout);
-        d.max_json_body_bytes = l.max_json_body_bytes.unwrap_or(d.max_json_body_bytes);
-        d.max_connections = l.max_connections.unwrap_or(d.max_connections);
-        d.max_connections_per_ip = l.max_connections_per_ip.unwrap_or(d.max_connections_per_ip);
-        d.ws_write_timeout = l
-            .ws_write_timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(d.ws_write_timeout);
-        c.tokens = f.tokens;
-        c.allowed_origins = f.allowed_origins;
-        c.allowed_hosts = f.allowed_hosts;
-        c.incremental = f.engine.incremental.unwrap_or(c.incremental);
-        c.cache_bytes = f.engine.cache_bytes.unwrap_or(c.cache_bytes);
-        if let Some(p) = &f.publish {
-            p.validate()
-                .map_err(|e| anyhow::anyhow!("{}: [publish]: {e}", path.display()))?;
-        }
-        c.publish = f.publish;
-        fsync = fsync.or(f.wal.fsync);
-        interval = f.wal.fsync_interval_ms.map(Duration::from_millis).unwrap_or(interval);
-        if interval.is_zero() {
-            anyhow::bail!("{}: wal.fsync_interval_ms must be at least 1", path.display());
-        }
-    }
-    if let Some(text) = fsync {
-        c.fsync = ioc_stream::wal::Fsync::parse(&text, interval)
-            .with_context(|| format!("fsync: `{text}` is not one of always, interval, never"))?;
-    } else {
-        c.fsync = ioc_stream::wal::Fsync::Interval(interval);
-    }
-    c.listen = common.listen.unwrap_or(c.listen);
-    c.queries = common.queries.unwrap_or(c.queries);
-    c.data_dir = common.data_dir.unwrap_or(c.data_dir);
-    if common.no_incremental {
-        c.incremental = false;
-    }
-    Ok(c)
+    let flags = Flags {
+        listen: common.listen,
+        queries: common.queries,
+        data_dir: common.data_dir,
+        fsync: common.fsync,
+        no_incremental: common.no_incremental,
+    };
+    Ok(Config::load(file, flags)?)
 }
 
 fn main() -> ExitCode {

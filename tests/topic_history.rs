@@ -110,5 +110,8 @@ async fn a_resume_past_the_byte_bound_gets_a_snapshot() {
         };
         assert_eq!(m["type"], expect, "resume at {at} (now {now}): {m}");
     }
+    // The resume served from the history is counted (read through the hub's totals, not its atomics).
+    let resumed = gauge(&server.metrics().await, "ioc_fanout_resumed_total").unwrap_or(0.0);
+    assert!(resumed >= 1.0, "ioc_fanout_resumed_total {resumed}");
     server.stop().await;
 }

@@ -12,6 +12,11 @@ queries/reference/ next to this repository's queries/streams.toml:
     sensor_sites.csv       environment sensors (aqi, pm25, water_level)
     sensor_thresholds.csv  alert thresholds per sensor kind
 
+and the communes' boundaries, for the map panels, into frontend/public/geo/:
+
+    communes.geojson       one polygon per commune: the cell of points nearer its centre than any
+                           other's (a Voronoi cell), clipped to the province outline
+
 The province is synthetic (centred on lat 20.95, lon 105.75); names are built
 from Vietnamese place-name syllables. The output is deterministic: a fixed
 random seed and no dependence on hash order, so running
@@ -28,6 +33,7 @@ Two things are shaped by how ioc-stream loads these files (src/catalog.rs):
 """
 
 import csv
+import json
 import math
 import os
 import random
@@ -35,6 +41,7 @@ import unicodedata
 
 SEED = 20250701
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "queries", "reference")
+GEO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "frontend", "public", "geo")
 
 # Table name -> file name. Reference tables are registered under their file stem.
 OUTPUT_NAMES = {
@@ -1842,6 +1849,75 @@ THRESHOLDS = [
 ]
 
 
+# ---------------------------------------------------------------- commune boundaries (GeoJSON)
+# Distances are measured in a local plane where a degree of longitude is cos(lat) of a degree of latitude,
+# so cells are the Voronoi cells a map reader expects.
+KX = math.cos(math.radians(CENTER_LAT))
+
+
+def province_outline(steps=180):
+    """The province the communes were placed in: the square of HALF_SPAN with its corners rounded (the
+    circle dx^2 + dy^2 = 1.55 of place_communes), a little larger so every centre is well inside."""
+    r = math.sqrt(1.55)
+    pts = []
+    for i in range(steps):
+        a = 2 * math.pi * i / steps
+        ux, uy = math.cos(a), math.sin(a)
+        # Where the ray leaves the square, and where it leaves the circle: the nearer one.
+        t_square = 1.0 / max(abs(ux), abs(uy))
+        t = min(t_square, r) * 1.02
+        pts.append((CENTER_LON + ux * t * HALF_SPAN, CENTER_LAT + uy * t * HALF_SPAN))
+    return pts
+
+
+def clip(poly, p, q):
+    """The part of convex polygon `poly` (lon, lat points) nearer to p than to q (Sutherland-Hodgman)."""
+    # Keep x where (x - m) . (q - p) <= 0, m the midpoint, in the local plane.
+    nx, ny = (q[0] - p[0]) * KX, q[1] - p[1]
+    mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
+
+    def side(v):
+        return (v[0] - mx) * KX * nx + (v[1] - my) * ny
+
+    out = []
+    for i, a in enumerate(poly):
+        b = poly[(i + 1) % len(poly)]
+        sa, sb = side(a), side(b)
+        if sa <= 0:
+            out.append(a)
+        if (sa < 0) != (sb < 0) and sa != sb:
+            t = sa / (sa - sb)
+            out.append((a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t))
+    return out
+
+
+def build_boundaries(communes):
+    outline = province_outline()
+    features = []
+    for c in communes:
+        p = (c["lon"], c["lat"])
+        cell = outline
+        for o in communes:
+            if o is not c:
+                cell = clip(cell, p, (o["lon"], o["lat"]))
+        ring = [[round(x, 5), round(y, 5)] for x, y in cell]
+        ring.append(ring[0])
+        features.append({
+            "type": "Feature",
+            "properties": {"code": c["code"], "name": c["name"], "kind": c["kind"]},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_geojson(name, doc):
+    os.makedirs(GEO_DIR, exist_ok=True)
+    path = os.path.join(GEO_DIR, name)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+
+
 def main():
     rng = random.Random(SEED)
     os.makedirs(OUT_DIR, exist_ok=True)
@@ -1851,6 +1927,7 @@ def main():
         [c["code"], c["name"], c["kind"], "%.5f" % c["lat"], "%.5f" % c["lon"], c["population"]]
         for c in communes
     ])
+    write_geojson("communes.geojson", build_boundaries(communes))
     write_csv("agencies", ["agency_code", "agency_name", "agency_name_en", "level"], [list(a) for a in AGENCIES])
 
     procedures, pools = build_procedures(random.Random(rng.getrandbits(64)))

@@ -13,36 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
 
 use super::error::ApiError;
 use crate::fanout::Filter;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Viewer,
-    Ingest,
-    Analyst,
-    Admin,
-}
-
-/// One configured token.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenConfig {
-    pub token: String,
-    pub role: Role,
-    /// A name for logs and metrics.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// For `ingest`: the streams it may push to (all when absent).
-    #[serde(default)]
-    pub streams: Option<Vec<String>>,
-    /// For `viewer`: the rows it may see, as column equalities.
-    #[serde(default)]
-    pub rows: Option<serde_json::Map<String, serde_json::Value>>,
-}
+pub use crate::config::{Role, TokenConfig};
 
 /// What a request is allowed, once its token (or its loopback address) is known.
 #[derive(Debug, Clone)]

@@ -13,7 +13,6 @@ pub mod silence;
 pub mod site;
 pub mod ws;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
@@ -150,7 +149,7 @@ async fn metrics(
         metrics::gauge!("ioc_store_segments", "stream" => name).set(stats.segments as f64);
     }
     for sc in state.engine.list() {
-        let name = sc.name;
+        let name = sc.name.clone();
         metrics::gauge!("ioc_scenario_last_eval_ms", "scenario" => name.clone()).set(sc.last_eval_ms.unwrap_or(0.0));
         metrics::gauge!("ioc_scenario_p99_eval_ms", "scenario" => name.clone()).set(sc.p99_eval_ms.unwrap_or(0.0));
         metrics::gauge!("ioc_scenario_rows_scanned", "scenario" => name.clone()).set(sc.rows_scanned as f64);
@@ -164,7 +163,7 @@ async fn metrics(
         } else {
             0.0
         });
-        metrics::gauge!("ioc_scenario_up", "scenario" => name).set(if sc.status == "ok" { 1.0 } else { 0.0 });
+        metrics::gauge!("ioc_scenario_up", "scenario" => name).set(if sc.is_ok() { 1.0 } else { 0.0 });
     }
     let scan = state.engine.scan_totals();
     metrics::counter!("ioc_scan_segments_scanned_total").absolute(scan.segments_scanned);
@@ -178,11 +177,12 @@ async fn metrics(
     for source in state.sources.statuses() {
         source.record_metrics();
     }
-    let fan = &state.hub.stats;
-    metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued.load(Ordering::Relaxed));
-    metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued.load(Ordering::Relaxed));
-    metrics::counter!("ioc_fanout_lagged_total").absolute(fan.lagged.load(Ordering::Relaxed));
-    metrics::gauge!("ioc_fanout_history_bytes").set(state.hub.history_bytes() as f64);
+    let fan = state.hub.totals();
+    metrics::counter!("ioc_fanout_frames_queued_total").absolute(fan.frames_queued);
+    metrics::counter!("ioc_fanout_bytes_queued_total").absolute(fan.bytes_queued);
+    metrics::counter!("ioc_fanout_lagged_total").absolute(fan.lagged);
+    metrics::counter!("ioc_fanout_resumed_total").absolute(fan.resumed);
+    metrics::gauge!("ioc_fanout_history_bytes").set(fan.history_bytes as f64);
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         prometheus().render(),

@@ -69,6 +69,13 @@ pub struct Validated {
     pub full_reason: Option<String>,
 }
 
+impl ScenarioInfo {
+    /// Planned and its last evaluation succeeded (`status: "ok"`).
+    pub fn is_ok(&self) -> bool {
+        self.last_error.is_none()
+    }
+}
+
 impl Engine {
     pub fn list(&self) -> Vec<ScenarioInfo> {
         self.all().iter().map(|sc| info(sc)).collect()

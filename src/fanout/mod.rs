@@ -133,6 +133,16 @@ pub struct FanoutStats {
     pub history_bytes: Arc<AtomicUsize>,
 }
 
+/// The fan-out's counters at one moment, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FanoutTotals {
+    pub frames_queued: u64,
+    pub bytes_queued: u64,
+    pub lagged: u64,
+    pub resumed: u64,
+    pub history_bytes: usize,
+}
+
 /// Where a client wants to pick up a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resume {
@@ -398,7 +408,7 @@ fn filtered(view: &ResultView, previous: Option<&ResultView>, change: &Change, f
 pub struct Hub {
     topics: RwLock<HashMap<String, Arc<Topic>>>,
     next_client: AtomicU64,
-    pub stats: Arc<FanoutStats>,
+    stats: Arc<FanoutStats>,
     clients: AtomicU64,
     history: HistoryLimits,
 }
@@ -431,6 +441,18 @@ impl Hub {
     /// Bytes the histories of all topics hold.
     pub fn history_bytes(&self) -> usize {
         self.stats.history_bytes.load(Ordering::Relaxed)
+    }
+
+    /// What the fan-out has queued, how often clients lagged, and what the histories hold.
+    pub fn totals(&self) -> FanoutTotals {
+        let s = &self.stats;
+        FanoutTotals {
+            frames_queued: s.frames_queued.load(Ordering::Relaxed),
+            bytes_queued: s.bytes_queued.load(Ordering::Relaxed),
+            lagged: s.lagged.load(Ordering::Relaxed),
+            resumed: s.resumed.load(Ordering::Relaxed),
+            history_bytes: self.history_bytes(),
+        }
     }
 
     /// The topic of a scenario, created on first use.

@@ -1,10 +1,12 @@
 // ECharts, imported piece by piece: only the charts and components the wall draws.
 import * as echarts from 'echarts/core';
-import { LineChart, ScatterChart, EffectScatterChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { LineChart, ScatterChart, EffectScatterChart, MapChart } from 'echarts/charts';
+import { GeoComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { LabelLayout } from 'echarts/features';
 import { CanvasRenderer } from 'echarts/renderers';
 
-echarts.use([LineChart, ScatterChart, EffectScatterChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+// LabelLayout makes `labelLayout: {hideOverlap: true}` work (without it the option is silently ignored).
+echarts.use([LineChart, ScatterChart, EffectScatterChart, MapChart, GeoComponent, GridComponent, LegendComponent, TooltipComponent, LabelLayout, CanvasRenderer]);
 
 export { echarts };
 

@@ -1,8 +1,16 @@
-//! One `Config` for the server: what the command line gives, with the defaults of PROTOCOL.md.
+//! One `Config` for the server: the defaults of PROTOCOL.md, the configuration file over them and the
+//! command-line flags over both ([`file`]). A leaf: it names no type of the stages it configures but the
+//! WAL's fsync policy, so every stage may import it without a cycle.
+
+pub mod file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use file::{ConfigError, Flags};
 
 /// Limits on what clients may send and hold. Every input has one; see docs/protocol.md.
 #[derive(Debug, Clone)]
@@ -91,6 +99,32 @@ impl Default for Limits {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Ingest,
+    Analyst,
+    Admin,
+}
+
+/// One configured token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub token: String,
+    pub role: Role,
+    /// A name for logs and metrics.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// For `ingest`: the streams it may push to (all when absent).
+    #[serde(default)]
+    pub streams: Option<Vec<String>>,
+    /// For `viewer`: the rows it may see, as column equalities.
+    #[serde(default)]
+    pub rows: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// Everything the server needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -109,7 +143,7 @@ pub struct Config {
     pub heartbeat: Duration,
     pub limits: Limits,
     /// Tokens and their roles; none means loopback clients only.
-    pub tokens: Vec<crate::api::auth::TokenConfig>,
+    pub tokens: Vec<TokenConfig>,
     /// Origins allowed to open `/ws` from a browser; empty means the server's own host only.
     pub allowed_origins: Vec<String>,
     /// Host names (besides the listen address) that requests may name in `Host`; see [`crate::api::site`].
