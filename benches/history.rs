@@ -260,10 +260,16 @@ fn import(base: &str, file: &Path) -> Duration {
         .args(["import", "--url", base, "--stream", "dossiers", "--chunk", "100000"])
         .arg(file)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .unwrap();
-    assert!(status.success(), "import of {} failed", file.display());
+    let tail: Vec<&str> = std::str::from_utf8(&status.stderr)
+        .unwrap_or("")
+        .lines()
+        .rev()
+        .take(5)
+        .collect();
+    assert!(status.status.success(), "import of {} failed: {tail:?}", file.display());
     started.elapsed()
 }
 

@@ -168,14 +168,14 @@ impl Publisher {
         for name in &names {
             if !self.topics.contains_key(name) {
                 let topic = self.hub.topic(name);
-                topic.subscribe(client, None, None);
+                topic.subscribe(client, None, None, None);
                 self.topics.insert(name.clone(), topic);
             }
         }
         self.topics.retain(|name, topic| {
             let keep = names.contains(name);
             if !keep {
-                topic.unsubscribe(client.id);
+                topic.unsubscribe(client.id, None);
             }
             keep
         });

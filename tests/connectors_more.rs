@@ -185,6 +185,7 @@ async fn demo_via_nats_takes_the_simulator_events_through_jetstream() {
         rate: 400.0,
         seed: 7,
         backfill: Duration::from_secs(600),
+        history_days: 0,
     };
     let server = TestServer::start_with(&queries, |c| c.demo_via = Some(via), Some(options)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

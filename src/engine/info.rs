@@ -70,9 +70,9 @@ pub struct Validated {
 }
 
 impl ScenarioInfo {
-    /// Planned and its last evaluation succeeded (`status: "ok"`).
+    /// Planned, and its last evaluation succeeded or made progress (`status` is not `"error"`).
     pub fn is_ok(&self) -> bool {
-        self.last_error.is_none()
+        self.status != "error"
     }
 }
 
