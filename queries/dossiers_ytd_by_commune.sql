@@ -56,3 +56,4 @@ SELECT
   t.on_time_pct AS on_time_target,
   round(100.0 * on_time_m / nullif(completed_m, 0) - 100.0 * on_time_l / nullif(completed_l, 0), 1) AS on_time_change
 FROM y CROSS JOIN kpi_targets t
+ORDER BY y.commune_code

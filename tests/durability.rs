@@ -250,7 +250,7 @@ async fn demo_scenarios_are_equal_after_a_restart_and_after_sigkill() {
     let http = reqwest::Client::new();
     // The demo generates an hour of history and then live events; it is stopped with SIGTERM, so the
     // first `serve` sees everything it acknowledged and nothing moves while the results are compared.
-    let demo = Proc::start(&["demo"], &queries, data.path(), "127.0.0.1:0");
+    let demo = Proc::start(&["demo", "--history-days", "30"], &queries, data.path(), "127.0.0.1:0");
     let mut last = 0;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(300)).await;
