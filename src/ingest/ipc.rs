@@ -85,7 +85,19 @@ fn decode_checked(def: &StreamDef, body: &[u8], limits: &Limits) -> Result<Recor
         .map(|b| RecordBatch::try_new(def.schema.clone(), b.columns().to_vec()))
         .collect::<Result<_, _>>()
         .map_err(|e| IngestError::whole(clean(&e)))?;
-    datafusion::arrow::compute::concat_batches(&def.schema, &strict).map_err(|e| IngestError::whole(clean(&e)))
+    let batch =
+        datafusion::arrow::compute::concat_batches(&def.schema, &strict).map_err(|e| IngestError::whole(clean(&e)))?;
+    own_buffers(batch)
+}
+
+/// The reader's arrays are slices of the request body, and each reports the whole body as its size: the
+/// store would count a 10-column request ten times against its byte caps (and an import of the window
+/// would be refused at a tenth of the cap). A copy gives each column buffers of its own (one memcpy of
+/// the request), so what is counted is what is held.
+fn own_buffers(batch: RecordBatch) -> Result<RecordBatch, IngestError> {
+    let n = u32::try_from(batch.num_rows()).map_err(|_| IngestError::whole("too many rows in one request"))?;
+    let all = datafusion::arrow::array::UInt32Array::from_iter_values(0..n);
+    datafusion::arrow::compute::take_record_batch(&batch, &all).map_err(|e| IngestError::whole(clean(&e)))
 }
 
 /// The batch with the catalog's columns, in the catalog's order and types.
@@ -121,4 +133,50 @@ fn conform(def: &StreamDef, batch: &RecordBatch) -> Result<RecordBatch, IngestEr
     ));
     let relaxed_batch = RecordBatch::try_new(relaxed, columns).map_err(|e| IngestError::whole(clean(&e)))?;
     Ok(relaxed_batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMillisecondArray};
+    use datafusion::arrow::ipc::writer::StreamWriter;
+
+    use super::*;
+    use crate::catalog::Catalog;
+
+    /// What the store counts for a decoded request is about what it holds, not the body once per column.
+    #[test]
+    fn a_decoded_batch_counts_its_own_bytes() {
+        let catalog = Catalog::parse(
+            Path::new("streams.toml"),
+            "[streams.s]\nevent_time = \"t\"\nretention = \"1h\"\ncolumns = [\n\
+             { name = \"t\", type = \"timestamp_ms\" },\n{ name = \"a\", type = \"utf8\" },\n\
+             { name = \"b\", type = \"utf8\" },\n{ name = \"c\", type = \"int64\" },\n]\n",
+        )
+        .unwrap();
+        let def = catalog.stream("s").unwrap();
+        let n = 20_000;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from_iter_values(0..n).with_timezone("UTC")),
+            Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("a-{i:010}")))),
+            Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("b-{i:010}")))),
+            Arc::new(Int64Array::from_iter_values(0..n)),
+        ];
+        let batch = RecordBatch::try_new(def.schema.clone(), columns).unwrap();
+        let mut body = Vec::new();
+        let mut w = StreamWriter::try_new(&mut body, &def.schema).unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        let decoded = decode(def, &body, &crate::config::Limits::default()).unwrap();
+        assert_eq!(decoded.num_rows(), n as usize);
+        let counted = decoded.get_array_memory_size();
+        assert!(
+            counted < 2 * body.len(),
+            "{counted} bytes counted for a body of {}",
+            body.len()
+        );
+    }
 }
