@@ -35,25 +35,10 @@ use serde_json::Value;
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 
-const CATALOG: &str = r#"
-[streams.dossiers]
-event_time = "event_time"
-id = "event_id"
-retention = "24h"
-history = "400d"
-columns = [
-  { name = "event_id",       type = "utf8" },
-  { name = "event_time",     type = "timestamp_ms" },
-  { name = "dossier_id",     type = "utf8" },
-  { name = "status",         type = "utf8" },
-  { name = "agency_code",    type = "utf8" },
-  { name = "commune_code",   type = "utf8" },
-  { name = "channel",        type = "utf8" },
-  { name = "full_online",    type = "bool" },
-  { name = "due_at",         type = "timestamp_ms" },
-  { name = "fee_vnd",        type = "int64", nullable = true },
-]
-"#;
+/// The benchmarks' dossier stream, with a 24 h window and a history.
+fn catalog_text() -> String {
+    common::CATALOG.replace("retention = \"7d\"", "retention = \"24h\"\nhistory = \"400d\"")
+}
 
 const SCENARIO: &str = "-- every: 500ms\n-- key: agency_code\n\
 SELECT agency_code, count(*) AS dossiers, count(*) FILTER (WHERE status = 'completed') AS completed, \
@@ -307,7 +292,7 @@ fn main() {
     let queries = dir.path().join("queries");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&queries).unwrap();
-    std::fs::write(queries.join("streams.toml"), CATALOG).unwrap();
+    std::fs::write(queries.join("streams.toml"), catalog_text()).unwrap();
     let catalog = Catalog::load(&queries).unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     let window_start = (now - DAY).div_euclid(HOUR) * HOUR;
