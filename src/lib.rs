@@ -25,6 +25,7 @@
 pub mod api;
 pub mod catalog;
 pub mod check;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod fanout;

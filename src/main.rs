@@ -74,6 +74,15 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// A stateless fan-out node of a cluster (docs/cluster.md): serves `/ws`, the screens' REST reads and
+    /// the frontend from the results the cluster's leader publishes; holds no events, evaluates nothing.
+    Edge {
+        #[command(flatten)]
+        common: Common,
+        /// A TOML file with settings (tokens, limits, `[cluster]`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Load Parquet, CSV or NDJSON files into a stream of a running server, through its ingest API.
     Import {
         /// The server, e.g. http://127.0.0.1:8080.
@@ -121,15 +130,28 @@ struct Common {
     /// and as an escape hatch). Also `[engine] incremental = false` in the configuration file.
     #[arg(long)]
     no_incremental: bool,
+    /// Join the cluster on this NATS JetStream (`nats://HOST:4222`; docs/cluster.md). Also `[cluster] url`.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
+    /// The cluster's name: it prefixes every subject, stream and bucket it uses (default `ioc`).
+    #[arg(long, value_name = "NAME")]
+    cluster_name: Option<String>,
 }
 
 fn config(common: Common, file: Option<&Path>) -> anyhow::Result<Config> {
+    config_as(common, file, false)
+}
+
+fn config_as(common: Common, file: Option<&Path>, edge: bool) -> anyhow::Result<Config> {
     let flags = Flags {
         listen: common.listen,
         queries: common.queries,
         data_dir: common.data_dir,
         fsync: common.fsync,
         no_incremental: common.no_incremental,
+        cluster: common.cluster,
+        cluster_name: common.cluster_name,
+        edge,
     };
     Ok(Config::load(file, flags)?)
 }
@@ -169,6 +191,9 @@ fn main() -> ExitCode {
                 serve(c, Some(options)).await.map(|_| ExitCode::SUCCESS)
             }
             Command::Serve { common, config: file } => serve(config(common, file.as_deref())?, None)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Edge { common, config: file } => serve(config_as(common, file.as_deref(), true)?, None)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Check { queries } => Ok(ioc_stream::check::run(&queries).await),

@@ -122,14 +122,30 @@ pub async fn run(config: PublishConfig, hub: Arc<Hub>, shutdown: CancellationTok
         }
     };
     tracing::info!(url = %config.url, prefix = %config.prefix, "publishing results on NATS");
+    relay(config, nats, None, hub, shutdown).await;
+}
+
+/// Publishes `hub`'s updates and alerts with `nats` until `shutdown`. With `jetstream`, every message is
+/// published to JetStream and its acknowledgement awaited (a cluster's leader, whose results stream
+/// must hold every update in order); a message JetStream did not take is followed by a snapshot.
+pub async fn relay(
+    config: PublishConfig,
+    nats: async_nats::Client,
+    jetstream: Option<async_nats::jetstream::Context>,
+    hub: Arc<Hub>,
+    shutdown: CancellationToken,
+) {
     let mut publisher = Publisher {
         config,
         nats,
+        jetstream,
         hub: hub.clone(),
         topics: HashMap::new(),
         progress: HashMap::new(),
     };
     let (client, mut rx) = hub.connect(QUEUE_FRAMES, QUEUE_BYTES);
+    // Topics are known before the first frame, so every current result goes out first as a snapshot.
+    publisher.sync_topics(&client);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -156,6 +172,7 @@ pub async fn run(config: PublishConfig, hub: Arc<Hub>, shutdown: CancellationTok
 struct Publisher {
     config: PublishConfig,
     nats: async_nats::Client,
+    jetstream: Option<async_nats::jetstream::Context>,
     hub: Arc<Hub>,
     topics: HashMap<String, Arc<Topic>>,
     progress: HashMap<String, Progress>,
@@ -182,13 +199,30 @@ impl Publisher {
         self.progress.retain(|name, _| names.contains(name));
     }
 
-    async fn publish(&self, subject: String, frame: &Frame) {
+    /// Publishes one message; false when it was not taken.
+    async fn publish(&self, subject: String, frame: &Frame) -> bool {
         let payload = bytes::Bytes::copy_from_slice(frame.as_str().as_bytes());
-        if let Err(e) = self.nats.publish(subject, payload).await {
-            tracing::debug!(error = %e, "publish to NATS failed");
-            metrics::counter!("ioc_publish_errors_total").increment(1);
-        } else {
-            metrics::counter!("ioc_publish_messages_total").increment(1);
+        let sent = match &self.jetstream {
+            None => self.nats.publish(subject, payload).await.map_err(|e| e.to_string()),
+            Some(js) => match js.publish(subject, payload).await {
+                Ok(ack) => match tokio::time::timeout(Duration::from_secs(5), ack).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no acknowledgement in time".into()),
+                },
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        match sent {
+            Ok(()) => {
+                metrics::counter!("ioc_publish_messages_total").increment(1);
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "publish to NATS failed");
+                metrics::counter!("ioc_publish_errors_total").increment(1);
+                false
+            }
         }
     }
 
@@ -199,15 +233,22 @@ impl Publisher {
         };
         let prefix = &self.config.prefix;
         match head.ty.as_str() {
-            "alert" => self.publish(format!("{prefix}.alerts"), frame).await,
+            "alert" => {
+                self.publish(format!("{prefix}.alerts"), frame).await;
+            }
             "snapshot" | "delta" | "error" => {
                 let Some(scenario) = head.scenario else { return };
-                self.publish(format!("{prefix}.{scenario}"), frame).await;
+                let taken = self.publish(format!("{prefix}.{scenario}"), frame).await;
                 let (Some(epoch), Some(seq)) = (head.epoch, head.seq) else {
                     return;
                 };
                 let p = self.progress.entry(scenario.clone()).or_default();
-                let new_epoch = p.epoch != epoch;
+                // A message that was not taken leaves a gap: the next snapshot closes it.
+                let new_epoch = p.epoch != epoch || !taken;
+                if !taken {
+                    p.epoch.clear();
+                    return;
+                }
                 p.epoch = epoch.clone();
                 if head.ty == "snapshot" {
                     p.since_snapshot = 0;

@@ -39,6 +39,8 @@ pub enum ServerError {
     DataDir { path: String, source: std::io::Error },
     #[error("the write-ahead log cannot be replayed: {0}")]
     Wal(#[from] crate::wal::WalError),
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// A server that is running; dropping it does not stop it, [`Running::shutdown`] does.
@@ -147,12 +149,22 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         path: config.data_dir.display().to_string(),
         source,
     })?;
+    if config.cluster.is_some() && simulator.is_some() {
+        return Err(ServerError::Config(
+            "the demo runs on one node; start cluster nodes with `serve --cluster` (docs/cluster.md)".into(),
+        ));
+    }
     let mut catalog = Catalog::load(&config.queries)?;
     let demo_via = config.demo_via.clone().filter(|_| simulator.is_some());
     if let Some(via) = &demo_via {
         via.add_sources(&mut catalog);
     }
     let catalog = Arc::new(catalog);
+    // A cluster node that cannot reach its NATS stops here with the reason.
+    let node = match &config.cluster {
+        Some(c) => Some(crate::cluster::Node::connect(c, &catalog).await?),
+        None => None,
+    };
     // Before anything runs: a demo that cannot reach its broker stops here with the reason.
     let demo_sink = match demo_via {
         None => None,
@@ -171,18 +183,28 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     let mut wal = crate::wal::WalConfig::new(&config.data_dir, config.fsync);
     wal.health = health.wal.clone();
     let replay_started = std::time::Instant::now();
-    let (store, replayed) = Store::open(
-        &catalog,
-        config.seal_rows,
-        config.seal_age,
-        caps,
-        &wal,
-        chrono::Utc::now().timestamp_millis(),
-    )?;
+    // In a cluster, JetStream is the log: the store is filled from it, with no WAL (and no history tier)
+    // of its own.
+    let (store, replayed) = match &config.cluster {
+        Some(_) => (
+            Store::with_caps(&catalog, config.seal_rows, config.seal_age, caps),
+            Default::default(),
+        ),
+        None => Store::open(
+            &catalog,
+            config.seal_rows,
+            config.seal_age,
+            caps,
+            &wal,
+            chrono::Utc::now().timestamp_millis(),
+        )?,
+    };
+    let replayed: std::collections::BTreeMap<String, crate::store::wal::ReplayStats> = replayed;
     let store = Arc::new(store);
     let rows: usize = replayed.values().map(|s| s.rows).sum();
     let cut: u64 = replayed.values().map(|s| s.cut_bytes).sum();
     tracing::info!(
+        cluster = config.cluster.is_some(),
         rows,
         files = replayed.values().map(|s| s.files).sum::<usize>(),
         cut_bytes = cut,
@@ -210,7 +232,11 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
             message: e.message,
         });
     }
-    let ingestor = Arc::new(Ingestor::new(catalog.clone(), store.clone(), config.limits.clone()));
+    let mut ingestor = Ingestor::new(catalog.clone(), store.clone(), config.limits.clone());
+    if let Some(node) = &node {
+        ingestor = ingestor.with_log(node.log());
+    }
+    let ingestor = Arc::new(ingestor);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Listen {
@@ -252,6 +278,7 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         site,
         health: health.clone(),
         sources: sources.clone(),
+        cluster: node.clone(),
     });
     let mut tasks = Vec::new();
     let app = api::router(state.clone());
@@ -264,18 +291,36 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
         limits,
         stop,
     )));
-    tasks.push(tokio::spawn(crate::health::probe_wal(
-        wal_dir,
-        health.wal.clone(),
-        shutdown.clone(),
-    )));
+    // A cluster node keeps no WAL: JetStream is its log.
+    if state.config.cluster.is_none() {
+        tasks.push(tokio::spawn(crate::health::probe_wal(
+            wal_dir,
+            health.wal.clone(),
+            shutdown.clone(),
+        )));
+    }
     if let crate::wal::Fsync::Interval(every) = state.config.fsync {
         tasks.push(tokio::spawn(sync_wal(store.clone(), every, shutdown.clone())));
     }
     tasks.push(tokio::spawn(retention(store, shutdown.clone())));
     tasks.push(tokio::spawn(watch_scenarios(state.engine.clone(), shutdown.clone())));
-    // Broker sources: each retries its broker on its own; the server serves meanwhile.
-    tasks.extend(sources.spawn(&ingestor, &shutdown));
+    // Broker sources: each retries its broker on its own; the server serves meanwhile. An edge takes
+    // no events from them.
+    let edge = state.config.cluster.as_ref().is_some_and(|c| c.edge);
+    if !edge {
+        tasks.extend(sources.spawn(&ingestor, &shutdown));
+    }
+    if let Some(node) = &node {
+        let parts = crate::cluster::Parts {
+            engine: state.engine.clone(),
+            hub: state.hub.clone(),
+            store: state.store.clone(),
+            catalog: catalog.clone(),
+            limits: state.config.limits.clone(),
+            addr,
+        };
+        tasks.extend(node.spawn(parts, &shutdown));
+    }
     if let Some(publish) = state.config.publish.clone() {
         tasks.push(tokio::spawn(crate::publish::run(
             publish,

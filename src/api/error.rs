@@ -78,6 +78,10 @@ impl From<IngestError> for ApiError {
                 retry_after: Some(5),
                 ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "wal_unavailable", message)
             },
+            IngestError::LogUnavailable(message) => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "log_unavailable", message)
+            },
             IngestError::Invalid { message, lines } => ApiError {
                 lines: Some(lines),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_events", message)

@@ -6,6 +6,7 @@ pub mod accept;
 pub mod assets;
 pub mod auth;
 pub mod body;
+pub mod cluster;
 pub mod dashboards;
 pub mod error;
 pub mod rest;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub health: Arc<crate::health::Health>,
     /// The broker sources of the catalog and their status.
     pub sources: Arc<crate::ingest::connectors::Sources>,
+    /// This node's membership of a cluster (docs/cluster.md); none for a single node.
+    pub cluster: Option<Arc<crate::cluster::Node>>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -73,6 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/scenarios/{name}/result", get(rest::result))
         .route("/api/v1/query", post(rest::query))
         .route("/api/v1/sources", get(rest::sources))
+        .route("/api/v1/cluster", get(cluster::view))
         .route("/api/v1/sources/{stream}/rejects", get(rest::source_rejects))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), body::json_body));
     Router::new()

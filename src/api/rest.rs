@@ -198,6 +198,9 @@ pub async fn result(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<ResultBody>, ApiError> {
     caller.require(Need::View)?;
+    if let Some(cluster) = &state.cluster {
+        cluster.wanted(&name).await;
+    }
     let mut body = state.engine.result(&name).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -146,7 +146,15 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, caller: Caller) {
             silence.heard(tokio::time::Instant::now());
         }
         match msg {
-            Some(Ok(Message::Text(text))) => handle(&state, &caller, &client, &mut subscriptions, &text),
+            Some(Ok(Message::Text(text))) => {
+                // An edge first brings the scenario's results in from the cluster (docs/cluster.md).
+                if let Some(cluster) = &state.cluster {
+                    if let Ok(Op::Subscribe { scenario, .. }) = serde_json::from_str::<Op>(&text) {
+                        cluster.wanted(&scenario).await;
+                    }
+                }
+                handle(&state, &caller, &client, &mut subscriptions, &text)
+            }
             Some(Ok(Message::Binary(_))) => {
                 client.try_send(message::error("bad_request", "send JSON text frames", None));
             }

@@ -20,6 +20,12 @@ pub struct Flags {
     /// `always`, `interval` or `never`.
     pub fsync: Option<String>,
     pub no_incremental: bool,
+    /// `--cluster URL`: a member of the cluster on that NATS.
+    pub cluster: Option<String>,
+    /// `--cluster-name NAME`.
+    pub cluster_name: Option<String>,
+    /// `edge`: a fan-out node of the cluster.
+    pub edge: bool,
 }
 
 /// Why a configuration cannot be used.
@@ -56,6 +62,17 @@ struct FileConfig {
     engine: FileEngine,
     /// Results out on NATS (docs/protocol.md, "Results on NATS").
     publish: Option<crate::publish::PublishConfig>,
+    /// Cluster mode (docs/cluster.md).
+    cluster: Option<FileCluster>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCluster {
+    url: Option<String>,
+    name: Option<String>,
+    replicas: Option<usize>,
+    lease_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +139,17 @@ impl Config {
             c.data_dir = f.data_dir.unwrap_or(c.data_dir);
             c.time_zone = f.time_zone.unwrap_or(c.time_zone);
             c.eval_threads = f.eval_threads.unwrap_or(c.eval_threads);
+            if let Some(k) = &f.cluster {
+                let url = k
+                    .url
+                    .clone()
+                    .or(flags.cluster.clone())
+                    .ok_or_else(|| ConfigError::Invalid(format!("{}: [cluster] needs `url`", path.display())))?;
+                let mut cluster = super::ClusterConfig::new(&url, k.name.as_deref());
+                cluster.replicas = k.replicas.unwrap_or(cluster.replicas);
+                cluster.lease = k.lease_ms.map(Duration::from_millis).unwrap_or(cluster.lease);
+                c.cluster = Some(cluster);
+            }
             let d = &mut c.limits;
             d.max_body_bytes = l.max_body_bytes.unwrap_or(d.max_body_bytes);
             d.max_decompressed_bytes = l.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes);
@@ -187,6 +215,29 @@ impl Config {
         c.data_dir = flags.data_dir.unwrap_or(c.data_dir);
         if flags.no_incremental {
             c.incremental = false;
+        }
+        if let Some(url) = &flags.cluster {
+            let cluster = c.cluster.get_or_insert_with(|| super::ClusterConfig::new(url, None));
+            cluster.url = url.clone();
+        }
+        if let Some(name) = &flags.cluster_name {
+            let Some(cluster) = c.cluster.as_mut() else {
+                return Err(ConfigError::Invalid(
+                    "--cluster-name needs --cluster (or [cluster] url)".into(),
+                ));
+            };
+            cluster.name = name.clone();
+        }
+        if flags.edge {
+            let Some(cluster) = c.cluster.as_mut() else {
+                return Err(ConfigError::Invalid(
+                    "an edge needs --cluster (or [cluster] url)".into(),
+                ));
+            };
+            cluster.edge = true;
+        }
+        if let Some(cluster) = &c.cluster {
+            cluster.validate().map_err(ConfigError::Invalid)?;
         }
         Ok(c)
     }

@@ -158,6 +158,66 @@ pub struct Config {
     pub publish: Option<crate::publish::PublishConfig>,
     /// `demo --via nats`: the simulator publishes to JetStream and sources take the events in.
     pub demo_via: Option<crate::ingest::connectors::demo::DemoVia>,
+    /// Cluster mode on NATS JetStream (`serve --cluster`, `edge`, `[cluster]`); none: one process alone.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// `[cluster]` (docs/cluster.md): the NATS JetStream that carries a cluster's events, definitions, leader
+/// lease and results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    /// `nats://host:port`; several servers separated by commas.
+    pub url: String,
+    /// Prefixes every subject, stream and bucket the cluster uses (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Copies JetStream keeps of each stream and bucket (1 on a single NATS server, 3 on a cluster of 3).
+    pub replicas: usize,
+    /// How long the leader's lease lasts without renewal: a standby takes over this long after the
+    /// leader stops renewing (it renews every third of it).
+    pub lease: Duration,
+    /// An edge: serves screens from the cluster's published results; holds no events, evaluates nothing.
+    pub edge: bool,
+}
+
+impl ClusterConfig {
+    pub fn new(url: &str, name: Option<&str>) -> ClusterConfig {
+        ClusterConfig {
+            url: url.to_string(),
+            name: name.unwrap_or("ioc").to_string(),
+            replicas: 1,
+            lease: Duration::from_secs(3),
+            edge: false,
+        }
+    }
+
+    /// The name is a valid prefix of subjects, stream names and bucket names.
+    pub fn validate(&self) -> Result<(), String> {
+        let ok = !self.name.is_empty()
+            && self.name.len() <= 32
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(format!(
+                "cluster name `{}` must be 1 to 32 letters, digits, `-` or `_`",
+                self.name
+            ));
+        }
+        if !(1..=5).contains(&self.replicas) {
+            return Err("cluster.replicas must be 1 to 5".into());
+        }
+        if self.lease < Duration::from_millis(600) || self.lease > Duration::from_secs(60) {
+            return Err("cluster.lease_ms must be 600 to 60000".into());
+        }
+        if !self.url.split(',').all(|u| {
+            let u = u.trim();
+            u.starts_with("nats://") || u.starts_with("tls://") || !u.contains("://")
+        }) {
+            return Err(format!("cluster.url `{}` must be nats://host:port", self.url));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -180,6 +240,7 @@ impl Default for Config {
             cache_bytes: 256 << 20,
             publish: None,
             demo_via: None,
+            cluster: None,
         }
     }
 }

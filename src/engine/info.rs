@@ -139,7 +139,8 @@ fn info(sc: &Running) -> ScenarioInfo {
         p50_eval_ms: status.percentile(50.0),
         p99_eval_ms: status.percentile(99.0),
         seq: sc.topic.current().map_or(0, |v| v.seq),
-        epoch: sc.epoch.to_string(),
+        // An edge's epoch is the one its topic follows.
+        epoch: sc.topic.current().map_or_else(|| sc.epoch.to_string(), |v| v.epoch.to_string()),
         evaluations: status.evaluations,
         errors: status.errors,
         rows_scanned: status.scanned.rows_scanned,

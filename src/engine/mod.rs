@@ -22,6 +22,7 @@ pub mod clock;
 pub mod diff;
 pub mod evaluate;
 pub mod files;
+pub mod follow;
 pub mod incremental;
 pub mod info;
 pub mod prepared;
@@ -104,6 +105,9 @@ pub struct Engine {
     tasks: TaskTracker,
     scan_stats: Arc<ScanStats>,
     alerts: Arc<Alerts>,
+    /// False on a cluster's edge: scenarios are registered (and planned) but their results come from the
+    /// cluster ([`follow`]).
+    evaluate: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -144,6 +148,7 @@ impl Engine {
             tasks: TaskTracker::new(),
             scan_stats,
             alerts,
+            evaluate: !config.cluster.as_ref().is_some_and(|c| c.edge),
         }))
     }
 

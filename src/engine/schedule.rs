@@ -93,6 +93,9 @@ fn lower_priority(nice: i32) {
 impl Engine {
     /// Starts the task that evaluates `sc` on its trigger.
     pub(super) fn start(self: &Arc<Self>, sc: Arc<Running>) -> Result<(), EngineError> {
+        if !self.evaluate {
+            return Ok(());
+        }
         let handle = self.runtimes.light().ok_or(EngineError::ShuttingDown)?;
         self.tasks.spawn_on(self.clone().drive(sc), &handle);
         Ok(())

@@ -318,6 +318,27 @@ impl Topic {
         Self::snapshot_for(&mut inner, sub.filter.as_deref()).map(|f| sub.frame(&f))
     }
 
+    /// Replaces the topic's state with `view`, whose epoch becomes current, and sends every subscriber a
+    /// snapshot of it (a cluster node continuing another's result, an edge following a new epoch). The
+    /// history restarts from that snapshot, so a client resuming at or after its `seq` misses nothing.
+    pub fn reset(self: &Arc<Self>, view: Arc<ResultView>) {
+        let mut inner = self.inner.lock();
+        inner.epoch = Some(view.epoch.clone());
+        let frame = message::snapshot(&view);
+        inner.current = Some(view.clone());
+        inner.snapshot = Some(frame.clone());
+        inner.history.push(view.seq, &frame, true, std::time::Instant::now());
+        inner.lagging.clear();
+        let subscribers: Vec<Subscriber> = inner.subscribers.values().cloned().collect();
+        for sub in subscribers {
+            let own = match &sub.filter {
+                None => frame.clone(),
+                Some(f) => message::snapshot_rows(&view, &f.rows(&view)),
+            };
+            self.deliver(&mut inner, &sub, &sub.frame(&own));
+        }
+    }
+
     /// Starts a new epoch: only updates of that epoch are published from now on.
     pub fn set_epoch(&self, epoch: Arc<str>) {
         let mut inner = self.inner.lock();

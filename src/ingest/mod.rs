@@ -71,6 +71,9 @@ pub enum IngestError {
     StoreFull(#[from] crate::store::StoreFull),
     #[error("{0}")]
     Unavailable(String),
+    /// Cluster mode: the cluster's event log (JetStream) did not take the batch.
+    #[error("{0}")]
+    LogUnavailable(String),
 }
 
 impl IngestError {
@@ -199,17 +202,38 @@ pub fn decode(def: &StreamDef, format: Format, body: &[u8], limits: &Limits) -> 
     }
 }
 
-/// Decode, validate, store: the one path every event takes (HTTP and the simulator).
+/// Where validated batches go instead of the local store in cluster mode: a replicated log that every
+/// engine node reads into its own store (`cluster::log`). Called off the async threads.
+pub trait Log: Send + Sync + std::fmt::Debug {
+    /// Appends `batch` to `stream`'s log durably; `accepted` counts what the log took (duplicates are
+    /// dropped when the log is read).
+    fn append(&self, stream: &str, batch: &RecordBatch) -> Result<Accepted, IngestError>;
+}
+
+/// Decode, validate, store: the one path every event takes (HTTP, connectors and the simulator).
 #[derive(Debug, Clone)]
 pub struct Ingestor {
     catalog: Arc<Catalog>,
     store: Arc<Store>,
     limits: Limits,
+    /// Cluster mode: batches go to the cluster's log, not straight to the store.
+    log: Option<Arc<dyn Log>>,
 }
 
 impl Ingestor {
     pub fn new(catalog: Arc<Catalog>, store: Arc<Store>, limits: Limits) -> Ingestor {
-        Ingestor { catalog, store, limits }
+        Ingestor {
+            catalog,
+            store,
+            limits,
+            log: None,
+        }
+    }
+
+    /// An ingestor whose batches go to `log` (cluster mode).
+    pub fn with_log(mut self, log: Arc<dyn Log>) -> Ingestor {
+        self.log = Some(log);
+        self
     }
 
     /// Decodes `body` and appends it to the stream, whole or not at all. CPU-bound: call it off the I/O runtime.
@@ -240,6 +264,12 @@ impl Ingestor {
     /// Stores a batch that [`Ingestor::decode`] produced (or several concatenated): de-duplicated, written
     /// to the WAL per the fsync policy, then visible. Whole or not at all.
     pub fn append(&self, stream: &str, batch: RecordBatch) -> Result<Accepted, IngestError> {
+        if let Some(log) = &self.log {
+            if self.catalog.stream(stream).is_none() {
+                return Err(IngestError::UnknownStream(stream.to_string()));
+            }
+            return log.append(stream, &batch);
+        }
         let store = self
             .store
             .stream(stream)

@@ -243,3 +243,4 @@ impl Relay {
         self.down.send_replace(down);
     }
 }
+pub mod cluster;
