@@ -183,7 +183,7 @@ impl Publisher {
     }
 
     async fn publish(&self, subject: String, frame: &Frame) {
-        let payload = bytes::Bytes::copy_from_slice(frame.as_str().as_bytes());
+        let payload = frame.bytes();
         if let Err(e) = self.nats.publish(subject, payload).await {
             tracing::debug!(error = %e, "publish to NATS failed");
             metrics::counter!("ioc_publish_errors_total").increment(1);

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A result column as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ColumnInfo {
     pub name: String,
     #[serde(rename = "type")]

@@ -71,7 +71,16 @@ pub enum AppendError {
     #[error(transparent)]
     Full(#[from] StoreFull),
     #[error("the write-ahead log cannot be written ({0}); nothing of this request was stored, retry later")]
-    Wal(String),
+    Wal(#[from] WalAppendError),
+}
+
+/// Why the WAL did not take a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum WalAppendError {
+    #[error("cannot encode the batch: {0}")]
+    Encode(#[from] datafusion::arrow::error::ArrowError),
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
 }
 
 /// What an ingest stored.

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::wal::{self, StreamWal};
 use super::{
     adapt, compact, event_time_range, history, ids, AppendError, Appended, Caps, Segment, Snapshot, StoreFull,
-    StreamStats,
+    StreamStats, WalAppendError,
 };
 use crate::catalog::StreamDef;
 
@@ -130,13 +130,13 @@ impl StreamStore {
             }
             if let Some(wal) = w.wal.as_mut() {
                 let written = wal::encode(&batch)
-                    .map_err(|e| e.to_string())
-                    .and_then(|record| wal.append(&record, max_ms).map_err(|e| e.to_string()));
+                    .map_err(WalAppendError::from)
+                    .and_then(|record| Ok(wal.append(&record, max_ms)?));
                 if let Err(e) = written {
                     tracing::error!(stream = %self.def.name, error = %e, "WAL append failed");
                     metrics::counter!("ioc_wal_errors_total").increment(1);
                     give_back(w);
-                    return Err(AppendError::Wal(e));
+                    return Err(e.into());
                 }
             }
         }
