@@ -139,3 +139,52 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::scenario::RuleError;
+    use crate::store::{StoreFull, WalAppendError};
+
+    fn status_and_code(e: impl Into<ApiError>) -> (u16, &'static str) {
+        let e = e.into();
+        (e.status.as_u16(), e.code)
+    }
+
+    /// Each stage's typed error gets its status here and nowhere else.
+    #[test]
+    fn every_stage_error_has_its_status() {
+        let full = StoreFull {
+            what: "orders".into(),
+            held: 2,
+            cap: 1,
+        };
+        let wal = WalAppendError::Write(std::io::Error::other("disk full"));
+        let cases: Vec<(ApiError, (u16, &str))> = vec![
+            (IngestError::UnknownStream("x".into()).into(), (404, "unknown_stream")),
+            (
+                IngestError::UnsupportedMediaType("text/csv".into()).into(),
+                (415, "unsupported_media_type"),
+            ),
+            (IngestError::StoreFull(full).into(), (429, "store_full")),
+            (IngestError::Unavailable(wal).into(), (503, "wal_unavailable")),
+            (RuleError::NoSql.into(), (400, "bad_request")),
+            (EngineError::Rule(RuleError::Name).into(), (400, "bad_request")),
+            (EngineError::UnknownKey("k".into()).into(), (400, "invalid_sql")),
+            (EngineError::Reserved("alerts".into()).into(), (400, "invalid_sql")),
+            (EngineError::AlertCondition("x".into()).into(), (400, "invalid_sql")),
+            (EngineError::ShuttingDown.into(), (503, "shutting_down")),
+            (
+                EngineError::Runtime(std::io::Error::other("x")).into(),
+                (500, "internal"),
+            ),
+        ];
+        for (e, expected) in cases {
+            assert_eq!(status_and_code(e), expected);
+        }
+        let unavailable: ApiError =
+            IngestError::Unavailable(WalAppendError::Write(std::io::Error::other("disk full"))).into();
+        assert_eq!(unavailable.retry_after, Some(5));
+        assert!(unavailable.message.contains("disk full") && unavailable.message.contains("retry later"));
+    }
+}
