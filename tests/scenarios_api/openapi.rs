@@ -118,14 +118,23 @@ fn routes_are_added_only_with_their_description() {
     }
     assert!(files.len() > 50);
     let mut found = Vec::new();
+    let mut fallbacks = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap();
+            let at = format!("{}:{}: {}", file.display(), n + 1, line.trim());
             for call in [".route(", ".route_service(", ".nest(", ".nest_service("] {
                 if code.contains(call) {
-                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                    found.push(at.clone());
                 }
+            }
+            // A plain axum router would be merged without its routes' descriptions.
+            if code.replace("OpenApiRouter::new()", "").contains("Router::new()") {
+                found.push(at.clone());
+            }
+            if code.contains(".fallback(") || code.contains(".fallback_service(") {
+                fallbacks.push(at);
             }
         }
     }
@@ -134,6 +143,12 @@ fn routes_are_added_only_with_their_description() {
         "register routes with utoipa_axum's `.routes(routes!(handler))` so they are in openapi.json:\n{}",
         found.join("\n")
     );
+    assert_eq!(
+        fallbacks.len(),
+        1,
+        "one fallback, the wall's pages (src/api/mod.rs): {fallbacks:?}"
+    );
+    assert!(fallbacks[0].contains("assets::serve"), "{fallbacks:?}");
 }
 
 #[test]
