@@ -8,6 +8,8 @@
 //! measured at about 3.3 GB/s on text like ours, 140 µs for a 450 KiB snapshot, some 14 times a copy of
 //! the same bytes. So a frame keeps its converted form ([`Frame::edge`]): made once per frame by the first
 //! client's writer, then shared by every other client, which costs each of them a reference count.
+//! A frame is one pointer (axum's `Utf8Bytes` was four words): each client's queue starts with a block of
+//! 32 slots, so an idle connection holds 256 bytes of queue instead of 1 KiB.
 //! This module does not encode messages ([`super::message`] does).
 
 use std::any::Any;
@@ -125,6 +127,11 @@ mod tests {
         assert_eq!(frame.bytes().as_ptr(), frame.as_str().as_ptr());
         assert_eq!(copy.len(), 15);
         assert_eq!(frame, Frame::from_static(r#"{"type":"pong"}"#));
+    }
+
+    #[test]
+    fn a_queued_frame_is_one_pointer() {
+        assert_eq!(std::mem::size_of::<Frame>(), std::mem::size_of::<usize>());
     }
 
     #[test]
