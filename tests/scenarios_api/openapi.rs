@@ -25,6 +25,24 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
+/// Every `$ref` in `v`.
+fn refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        out.insert(r.clone());
+                    }
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
 /// Every `` `METHOD /path` `` a document names; `/x[/{y}]` names both `/x` and `/x/{y}`; a query is left out.
 fn endpoints_named_in(text: &str) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
@@ -60,6 +78,17 @@ async fn every_route_is_described_and_every_description_is_served() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["info"]["title"], "ioc-stream");
     let ops = operations(&doc);
+    // Every schema a route refers to is in the document.
+    let mut referred = BTreeSet::new();
+    refs(&doc, &mut referred);
+    assert!(referred.len() > 10, "{referred:?}");
+    for r in &referred {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} is not in the document"
+        );
+    }
 
     // Served, and answered as described. Paths get names nothing has, so nothing is changed.
     for (method, path) in &ops {
