@@ -31,7 +31,7 @@ pub enum CatalogError {
 }
 
 /// One column as the catalog declares it.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnDef {
     pub name: String,
@@ -42,7 +42,7 @@ pub struct ColumnDef {
 }
 
 /// The column types a stream may declare (PROTOCOL.md, "Stream catalog").
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnType {
     Utf8,

@@ -201,7 +201,7 @@ impl Publisher {
 
     /// Publishes one message; false when it was not taken.
     async fn publish(&self, subject: String, frame: &Frame) -> bool {
-        let payload = bytes::Bytes::copy_from_slice(frame.as_str().as_bytes());
+        let payload = frame.bytes();
         let sent = match &self.jetstream {
             None => self.nats.publish(subject, payload).await.map_err(|e| e.to_string()),
             Some(js) => match js.publish(subject, payload).await {

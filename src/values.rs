@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A result column as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ColumnInfo {
     pub name: String,
     #[serde(rename = "type")]

@@ -1,7 +1,9 @@
 //! Analysts register scenarios at run time: validate, preview, save, update, delete; the sandbox; limits;
-//! files edited on disk; alerts.
+//! files edited on disk; alerts; and the OpenAPI description of the API (`scenarios_api/openapi.rs`).
 
 mod common;
+#[path = "scenarios_api/openapi.rs"]
+mod openapi;
 
 use std::time::Duration;
 

@@ -111,7 +111,7 @@ impl Auth {
                 return Err("`rows` limits apply to viewer tokens only".into());
             }
             if let Some(rows) = &t.rows {
-                Filter::new(rows.clone())?;
+                Filter::new(rows.clone()).map_err(|e| e.to_string())?;
             }
             map.insert(t.token.clone(), t);
         }

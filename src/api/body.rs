@@ -7,7 +7,8 @@
 //!
 //! `GET` and `HEAD` handlers never read a body, and hyper closes a connection whose request body was left
 //! unread, so their bodies cannot hold a connection either. Ingest reads its own, larger body with the
-//! same deadline (`rest::ingest`). This module does not parse JSON: handlers do.
+//! same deadline (`events::ingest`). It parses a JSON body for the handlers that read one themselves
+//! ([`parse_json`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,11 @@ pub async fn json_body(State(state): State<Arc<AppState>>, request: Request, nex
         Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// A JSON body as `T` (400 `bad_request` saying what is wrong).
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("bad request body: {e}")))
 }
 
 /// `Content-Type: application/json`, with or without parameters such as `charset`.

@@ -9,10 +9,21 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 
 use super::auth::{Caller, Need};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::cluster::members::ClusterView;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cluster",
+    tag = "cluster",
+    responses(
+        (status = 200, description = "The cluster's name, leader, nodes and this node's lag per stream", body = ClusterView),
+        (status = 404, description = "This server is not in a cluster (`not_a_cluster`)", body = ErrorBody),
+        (status = 503, description = "The cluster's NATS did not answer in time (`unavailable`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn view(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

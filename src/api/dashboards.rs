@@ -17,7 +17,7 @@ use axum::{Extension, Json};
 use serde_json::{Map, Value};
 
 use super::auth::{Caller, Need};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::catalog::valid_name;
 
@@ -141,6 +141,16 @@ pub fn load_all(dir: &FsPath) -> Vec<Value> {
         .collect()
 }
 
+/// `GET /api/v1/dashboards`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboards",
+    tag = "dashboards",
+    responses(
+        (status = 200, description = "Every dashboard file that is valid, by name, each with its `name`", body = Vec<Object>),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -153,6 +163,19 @@ pub async fn list(
     Ok(Json(all))
 }
 
+/// `GET /api/v1/dashboards/{name}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboards/{name}",
+    tag = "dashboards",
+    params(("name" = String, Path, description = "The dashboard's name (its file's stem)")),
+    responses(
+        (status = 200, description = "The dashboard (docs/protocol.md, \"Dashboards\"), with its `name`", body = Object),
+        (status = 404, description = "Unknown dashboard (`unknown_dashboard`)", body = ErrorBody),
+        (status = 500, description = "The file is not a valid dashboard (`invalid_dashboard`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -173,6 +196,19 @@ pub async fn get(
     Ok(Json(value))
 }
 
+/// `PUT /api/v1/dashboards/{name}`: creates or replaces the dashboard's file.
+#[utoipa::path(
+    put,
+    path = "/api/v1/dashboards/{name}",
+    tag = "dashboards",
+    params(("name" = String, Path, description = "The dashboard's name (its file's stem)")),
+    request_body(content = Object, description = "The dashboard: `title`, `rotate_seconds`, `pages` (docs/protocol.md, \"Dashboards\")"),
+    responses(
+        (status = 200, description = "Saved; the dashboard with its `name`", body = Object),
+        (status = 400, description = "Not a valid dashboard (`invalid_dashboard`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not analyse", body = ErrorBody),
+    )
+)]
 pub async fn put(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -205,6 +241,18 @@ pub async fn put(
     Ok(Json(value))
 }
 
+/// `DELETE /api/v1/dashboards/{name}`: removes the dashboard's file.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/dashboards/{name}",
+    tag = "dashboards",
+    params(("name" = String, Path, description = "The dashboard's name")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "Unknown dashboard (`unknown_dashboard`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not analyse", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

@@ -1,15 +1,20 @@
 //! The HTTP server: REST under `/api/v1`, WebSocket at `/ws`, `/metrics`, `/healthz`, `/readyz` and the
 //! wall page. Every request passes `site::guard` (Host, Origin); the API, `/ws` and `/metrics` then
-//! `authenticate`; the JSON API's bodies `body::json_body`.
+//! `authenticate`; the JSON API's bodies `body::json_body`. Every route is registered with its OpenAPI
+//! description ([`openapi`]); the wall's pages are the one fallback.
 
 pub mod accept;
+pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod body;
 pub mod cluster;
 pub mod dashboards;
 pub mod error;
+pub mod events;
+pub mod openapi;
 pub mod rest;
+pub mod scenarios;
 pub mod silence;
 pub mod site;
 pub mod ws;
@@ -19,10 +24,13 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -30,6 +38,7 @@ use crate::engine::Engine;
 use crate::fanout::Hub;
 use crate::ingest::Ingestor;
 use crate::store::Store;
+use error::ErrorBody;
 
 /// What every handler may use.
 #[derive(Debug)]
@@ -53,47 +62,50 @@ pub struct AppState {
     pub cluster: Option<Arc<crate::cluster::Node>>,
 }
 
+/// The whole HTTP server: [`routes`], with the OpenAPI document they make, and the wall's pages as the
+/// fallback.
 pub fn router(state: Arc<AppState>) -> Router {
-    // Routes whose bodies are JSON: read whole, in time, within their limit, before the handler.
-    let json = Router::new()
-        .route("/api/v1/streams", get(rest::streams))
-        .route("/api/v1/scenarios", get(rest::scenarios))
-        .route("/api/v1/scenarios/validate", post(rest::validate))
-        .route(
-            "/api/v1/scenarios/{name}",
-            get(rest::scenario)
-                .put(rest::put_scenario)
-                .delete(rest::delete_scenario),
-        )
-        .route("/api/v1/alerts", get(rest::alerts))
-        .route("/api/v1/alerts/ack", post(rest::ack_alert))
-        .route("/api/v1/tables", get(rest::tables))
-        .route("/api/v1/dashboards", get(dashboards::list))
-        .route(
-            "/api/v1/dashboards/{name}",
-            get(dashboards::get).put(dashboards::put).delete(dashboards::delete),
-        )
-        .route("/api/v1/scenarios/{name}/result", get(rest::result))
-        .route("/api/v1/query", post(rest::query))
-        .route("/api/v1/sources", get(rest::sources))
-        .route("/api/v1/cluster", get(cluster::view))
-        .route("/api/v1/sources/{stream}/rejects", get(rest::source_rejects))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), body::json_body));
-    Router::new()
-        .merge(json)
-        // Ingest reads its own body (its formats, its larger limit, the same deadline).
-        .route("/api/v1/streams/{stream}/events", post(rest::ingest))
-        .route("/metrics", get(metrics))
-        .route("/ws", get(ws::upgrade))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
-        .route("/healthz", get(rest::healthz))
-        .route("/readyz", get(rest::readyz))
+    let (api, doc) = routes(state.clone()).split_for_parts();
+    api.layer(axum::Extension(openapi::Document::new(&doc)))
         // Pages and bundles gzip-compressed for tablets on 4G.
         .fallback_service(get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), site::guard))
         // Ingest and the JSON routes read with their own limits; this bounds any other extractor.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .with_state(state)
+}
+
+/// Every route of the API, each registered with its OpenAPI description (`routes!` reads the handler's
+/// `#[utoipa::path]`), so nothing is served that `GET /api/v1/openapi.json` does not show. Routes are
+/// added here only this way (`tests/scenarios_api.rs` checks it).
+pub fn routes(state: Arc<AppState>) -> OpenApiRouter<Arc<AppState>> {
+    // Routes whose bodies are JSON: read whole, in time, within their limit, before the handler.
+    let json = OpenApiRouter::new()
+        .routes(routes!(rest::streams))
+        .routes(routes!(scenarios::list))
+        .routes(routes!(scenarios::validate))
+        .routes(routes!(scenarios::get, scenarios::put, scenarios::delete))
+        .routes(routes!(scenarios::result))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::ack))
+        .routes(routes!(rest::tables))
+        .routes(routes!(dashboards::list))
+        .routes(routes!(dashboards::get, dashboards::put, dashboards::delete))
+        .routes(routes!(rest::query))
+        .routes(routes!(rest::sources))
+        .routes(routes!(rest::source_rejects))
+        .routes(routes!(cluster::view))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), body::json_body));
+    OpenApiRouter::with_openapi(openapi::Base::openapi())
+        .merge(json)
+        // Ingest reads its own body (its formats, its larger limit, the same deadline).
+        .routes(routes!(events::ingest))
+        .routes(routes!(metrics))
+        .routes(routes!(ws::upgrade))
+        .route_layer(axum::middleware::from_fn_with_state(state, authenticate))
+        .routes(routes!(rest::healthz))
+        .routes(routes!(rest::readyz))
+        .routes(routes!(openapi::serve))
 }
 
 /// Finds the caller of every API, WebSocket and metrics request (401/403 here), for the handlers to check
@@ -140,6 +152,16 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
+/// `GET /metrics`: Prometheus text.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition (docs/protocol.md, \"Metrics\")", content_type = "text/plain", body = String),
+        (status = "4XX", description = "No token, or a token that may not view", body = ErrorBody),
+    )
+)]
 async fn metrics(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<auth::Caller>,

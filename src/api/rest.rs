@@ -1,42 +1,77 @@
-//! REST handlers under `/api/v1` (PROTOCOL.md, "HTTP").
+//! The smaller REST handlers (PROTOCOL.md, "HTTP"): health and readiness, the streams and tables, one-shot
+//! queries and the broker sources. Each carries its OpenAPI description (`#[utoipa::path]`; its types
+//! derive `ToSchema`). Events in: [`super::events`]; scenarios: [`super::scenarios`]; alerts:
+//! [`super::alerts`]; dashboards: [`super::dashboards`]. Routing is `api::routes`.
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::{Caller, Need};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::catalog::ColumnDef;
-use crate::engine::alerts::AlertEvent;
-use crate::engine::{AlertDef, ResultBody, Scenario, ScenarioInfo, Trigger};
-use crate::ingest::{Accepted, Format, IngestError};
+use crate::ingest::connectors::status::Reject;
+use crate::ingest::IngestError;
 use crate::values::{ColumnInfo, Row};
-use axum::Extension;
+
+/// The answer of `/healthz` and `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthBody {
+    /// `/healthz`: `ok`, or `degraded` when a check fails. `/readyz`: `ready` or `not_ready`.
+    status: &'static str,
+    /// `/readyz` only: the server is shutting down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shutting_down: Option<bool>,
+    /// Each check by name (`wal`): `ok`, and `error`, `since`, `last_error`, `last_error_at`.
+    #[schema(value_type = Object)]
+    checks: serde_json::Value,
+}
 
 /// `GET /healthz`, liveness: 200 while the process answers, even when it cannot take events (a restart
 /// would not mend a full disk). `status` is `ok`, or `degraded` when a check fails; `checks` says which
 /// and why.
-pub async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "The process answers; `status` says whether every check passes", body = HealthBody))
+)]
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<HealthBody> {
     let status = if state.health.ready() { "ok" } else { "degraded" };
-    Json(serde_json::json!({"status": status, "checks": state.health.reports()}))
+    Json(HealthBody {
+        status,
+        shutting_down: None,
+        checks: state.health.reports(),
+    })
 }
 
 /// `GET /readyz`, readiness: 200 `ready` when every check passes, else 503 `not_ready` (and while
 /// shutting down), with the same `checks` as `/healthz`.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "Every check passes", body = HealthBody),
+        (status = 503, description = "A check fails, or the server is shutting down", body = HealthBody),
+    )
+)]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let shutting_down = state.shutdown.is_cancelled();
     let ready = state.health.ready() && !shutting_down;
-    let body = serde_json::json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "shutting_down": shutting_down,
-        "checks": state.health.reports(),
-    });
+    let body = HealthBody {
+        status: if ready { "ready" } else { "not_ready" },
+        shutting_down: Some(shutting_down),
+        checks: state.health.reports(),
+    };
     let status = if ready {
         StatusCode::OK
     } else {
@@ -45,80 +80,8 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     (status, Json(body)).into_response()
 }
 
-pub async fn ingest(
-    State(state): State<Arc<AppState>>,
-    Path(stream): Path<String>,
-    Extension(caller): Extension<Caller>,
-    request: Request<Body>,
-) -> Result<Json<Accepted>, ApiError> {
-    caller.may_ingest(&stream)?;
-    if state.catalog.stream(&stream).is_none() {
-        return Err(IngestError::UnknownStream(stream).into());
-    }
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let format = Format::from_content_type(&content_type)
-        .ok_or_else(|| IngestError::UnsupportedMediaType(content_type.clone()))?;
-    let encoding = match request
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .map(|v| v.to_str().unwrap_or("?"))
-    {
-        None | Some("identity") => Encoding::Identity,
-        Some(e) if e.eq_ignore_ascii_case("gzip") => Encoding::Gzip,
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!("unsupported Content-Encoding `{other}`: send gzip or no encoding"),
-            ))
-        }
-    };
-    // A producer that trickles its body (slow loris) is cut off: the whole body must arrive in time.
-    let limits = &state.config.limits;
-    let body = super::body::read_within(request.into_body(), limits.max_body_bytes, limits.body_timeout).await?;
-    let ingestor = state.ingestor.clone();
-    let max_decompressed = state.config.limits.max_decompressed_bytes;
-    let accepted = tokio::task::spawn_blocking(move || -> Result<Accepted, ApiError> {
-        let body = match encoding {
-            Encoding::Identity => body.to_vec(),
-            Encoding::Gzip => gunzip(&body, max_decompressed)?,
-        };
-        Ok(ingestor.ingest(&stream, format, &body)?)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(Json(accepted))
-}
-
-enum Encoding {
-    Identity,
-    Gzip,
-}
-
-/// A gzip body, decompressed up to `limit` bytes (413 past it; 400 when it is not valid gzip).
-fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    let mut reader = flate2::read::GzDecoder::new(body).take(limit as u64 + 1);
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| ApiError::bad_request(format!("the gzip body is corrupt: {e}")))?;
-    if out.len() > limit {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {limit} bytes once decompressed"),
-        ));
-    }
-    Ok(out)
-}
-
-#[derive(Serialize)]
+/// A stream as `GET /api/v1/streams` shows it.
+#[derive(Serialize, ToSchema)]
 pub struct StreamInfo {
     name: String,
     event_time: String,
@@ -136,6 +99,16 @@ pub struct StreamInfo {
     history_from: Option<String>,
 }
 
+/// `GET /api/v1/streams`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/streams",
+    tag = "streams",
+    responses(
+        (status = 200, description = "Every stream of the catalog with what the store holds", body = Vec<StreamInfo>),
+        (status = "4XX", description = "No token, or one that may neither view nor ingest", body = ErrorBody),
+    )
+)]
 pub async fn streams(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -169,68 +142,23 @@ pub async fn streams(
     Ok(Json(list))
 }
 
-pub async fn scenarios(
-    State(state): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<Vec<ScenarioInfo>>, ApiError> {
-    caller.require(Need::View)?;
-    Ok(Json(state.engine.list()))
-}
-
-pub async fn scenario(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<ScenarioInfo>, ApiError> {
-    caller.require(Need::View)?;
-    state.engine.get(&name).map(Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_scenario",
-            format!("unknown scenario `{name}`"),
-        )
-    })
-}
-
-pub async fn result(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<ResultBody>, ApiError> {
-    caller.require(Need::View)?;
-    if let Some(cluster) = &state.cluster {
-        cluster.wanted(&name).await;
-    }
-    let mut body = state.engine.result(&name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_scenario",
-            format!("unknown scenario `{name}`"),
-        )
-    })?;
-    if let Some(rows) = &caller.rows {
-        body.rows = Arc::new(
-            body.rows
-                .iter()
-                .filter(|r| rows.matches_row(&body.columns, r))
-                .cloned()
-                .collect(),
-        );
-    }
-    Ok(Json(body))
-}
-
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/query`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryRequest {
     sql: String,
+    /// Rows to return: default 1000, at most 10000.
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
+/// A one-shot result.
+#[derive(Serialize, ToSchema)]
 pub struct QueryResponse {
     columns: Vec<ColumnInfo>,
+    /// Rows in column order.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     rows: Vec<Row>,
+    /// Rows were left out past the limit.
     truncated: bool,
 }
 
@@ -238,6 +166,18 @@ pub struct QueryResponse {
 pub const QUERY_DEFAULT_LIMIT: usize = 1_000;
 pub const QUERY_MAX_LIMIT: usize = 10_000;
 
+/// `POST /api/v1/query`: runs read-only SQL once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/query",
+    tag = "query",
+    request_body = QueryRequest,
+    responses(
+        (status = 200, description = "The result", body = QueryResponse),
+        (status = 400, description = "Bad body or SQL (`bad_request`, `invalid_sql` with `line`, `column`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not analyse", body = ErrorBody),
+    )
+)]
 pub async fn query(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -263,145 +203,25 @@ pub async fn query(
     .into_response())
 }
 
-/// The body of `PUT /api/v1/scenarios/{name}` and (with `name`) `POST /api/v1/scenarios/validate`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioBody {
-    #[serde(default)]
-    name: Option<String>,
-    sql: String,
-    title: Option<String>,
-    every_ms: Option<u64>,
-    on: Option<Trigger>,
-    key: Option<Vec<String>>,
-    view: Option<String>,
-    alert: Option<AlertDef>,
-}
-
-impl ScenarioBody {
-    fn into_scenario(self, name: String) -> Result<Scenario, ApiError> {
-        let trigger = self.on.unwrap_or(Trigger::Interval);
-        let every = self
-            .every_ms
-            .map(std::time::Duration::from_millis)
-            .unwrap_or_else(|| trigger.default_every());
-        let def = Scenario {
-            title: self.title.unwrap_or_else(|| name.clone()),
-            every,
-            trigger,
-            key: self.key.unwrap_or_default(),
-            view: self.view.unwrap_or_else(|| "table".into()),
-            alert: self.alert,
-            sql: self.sql.trim().to_string(),
-            ..Scenario::named(&name)
-        };
-        def.check().map_err(ApiError::bad_request)?;
-        Ok(def)
-    }
-}
-
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("bad request body: {e}")))
-}
-
-pub async fn put_scenario(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    Extension(caller): Extension<Caller>,
-    body: axum::body::Bytes,
-) -> Result<Json<ScenarioInfo>, ApiError> {
-    caller.require(Need::Analyse)?;
-    let def = parse_body::<ScenarioBody>(&body)?.into_scenario(name)?;
-    Ok(Json(state.engine.put(def).await?))
-}
-
-pub async fn delete_scenario(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    Extension(caller): Extension<Caller>,
-) -> Result<StatusCode, ApiError> {
-    caller.require(Need::Analyse)?;
-    if state.engine.delete(&name).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_scenario",
-            format!("unknown scenario `{name}`"),
-        ))
-    }
-}
-
-pub async fn validate(
-    State(state): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-    body: axum::body::Bytes,
-) -> Result<Json<crate::engine::Validated>, ApiError> {
-    caller.require(Need::Analyse)?;
-    let mut body = parse_body::<ScenarioBody>(&body)?;
-    let name = body.name.take().unwrap_or_else(|| "draft".into());
-    let def = body.into_scenario(name)?;
-    Ok(Json(state.engine.validate(&def).await?))
-}
-
-#[derive(Deserialize)]
-pub struct AlertsQuery {
-    since: Option<String>,
-}
-
-pub async fn alerts(
-    State(state): State<Arc<AppState>>,
-    axum::extract::Query(q): axum::extract::Query<AlertsQuery>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<Vec<AlertEvent>>, ApiError> {
-    caller.require(Need::View)?;
-    let since = match q.since {
-        None => None,
-        Some(t) => Some(
-            chrono::DateTime::parse_from_rfc3339(&t)
-                .map_err(|e| ApiError::bad_request(format!("since: not an RFC 3339 time: {e}")))?
-                .with_timezone(&chrono::Utc),
-        ),
-    };
-    Ok(Json(state.engine.alerts().since(since, caller.rows.as_deref())))
-}
-
-#[derive(Deserialize)]
-pub struct AckBody {
-    scenario: String,
-    key: Vec<serde_json::Value>,
-}
-
-/// `POST /api/v1/alerts/ack`: whoever may view may acknowledge (the operators at the wall).
-pub async fn ack_alert(
-    State(state): State<Arc<AppState>>,
-    Extension(caller): Extension<Caller>,
-    body: axum::body::Bytes,
-) -> Result<Json<crate::engine::alerts::Ack>, ApiError> {
-    caller.require(Need::View)?;
-    let body = parse_body::<AckBody>(&body)?;
-    state
-        .engine
-        .alerts()
-        .ack(&body.scenario, &body.key, &caller.name, caller.rows.as_deref())
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_alert",
-                format!("no alert of `{}` is firing for that key", body.scenario),
-            )
-        })
-}
-
-#[derive(Serialize)]
+/// A table a scenario may read, as `GET /api/v1/tables` shows it.
+#[derive(Serialize, ToSchema)]
 pub struct TableInfo {
     name: String,
+    /// `stream` or `reference`.
     kind: &'static str,
     columns: Vec<ColumnInfo>,
 }
 
 /// `GET /api/v1/tables`: every name a scenario may read, with its columns (for the console's completion).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tables",
+    tag = "streams",
+    responses(
+        (status = 200, description = "Streams and reference tables with their columns", body = Vec<TableInfo>),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn tables(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -421,6 +241,15 @@ pub async fn tables(
 }
 
 /// `GET /api/v1/sources`: every broker source with its state, counters and (JetStream) lag.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sources",
+    tag = "sources",
+    responses(
+        (status = 200, description = "Every broker source", body = Vec<crate::ingest::connectors::SourceInfo>),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn sources(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -429,26 +258,51 @@ pub async fn sources(
     Ok(Json(state.sources.statuses().map(|s| s.info()).collect()))
 }
 
+/// A rejected message, with the source it came through.
+#[derive(Serialize, ToSchema)]
+pub struct SourceReject {
+    #[serde(flatten)]
+    reject: Reject,
+    /// `nats` or `mqtt`.
+    kind: &'static str,
+    /// The source's name.
+    source: String,
+}
+
 /// `GET /api/v1/sources/{stream}/rejects`: the last rejected messages of the stream's sources, oldest
 /// first, each with the source it came through.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sources/{stream}/rejects",
+    tag = "sources",
+    params(("stream" = String, Path, description = "A stream of the catalog")),
+    responses(
+        (status = 200, description = "The last rejected messages per source, oldest first", body = Vec<SourceReject>),
+        (status = 404, description = "Unknown stream (`unknown_stream`)", body = ErrorBody),
+        (status = "4XX", description = "No token, or one that may not view", body = ErrorBody),
+    )
+)]
 pub async fn source_rejects(
     State(state): State<Arc<AppState>>,
     Path(stream): Path<String>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<SourceReject>>, ApiError> {
     caller.require(Need::View)?;
     if state.catalog.stream(&stream).is_none() {
         return Err(IngestError::UnknownStream(stream).into());
     }
-    let mut list = Vec::new();
-    for s in state.sources.statuses().filter(|s| s.stream == stream) {
-        for r in s.rejects() {
-            let mut v = serde_json::to_value(&r).map_err(ApiError::internal)?;
-            v["kind"] = serde_json::Value::from(s.kind);
-            v["source"] = serde_json::Value::from(s.name.clone());
-            list.push(v);
-        }
-    }
-    list.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
+    let mut list: Vec<SourceReject> = state
+        .sources
+        .statuses()
+        .filter(|s| s.stream == stream)
+        .flat_map(|s| {
+            s.rejects().into_iter().map(move |reject| SourceReject {
+                reject,
+                kind: s.kind,
+                source: s.name.clone(),
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| a.reject.at.cmp(&b.reject.at));
     Ok(Json(list))
 }

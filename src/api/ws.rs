@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
@@ -52,6 +52,19 @@ const WRITE_BATCH: u64 = 64;
 /// Time the close frame may take when the connection ends.
 const CLOSE_TIME: Duration = Duration::from_secs(2);
 
+/// `GET /ws`: the WebSocket upgrade. The messages are beyond OpenAPI: docs/protocol.md, "WebSocket".
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "websocket",
+    params(("token" = Option<String>, Query, description = "The token, when tokens are configured (browsers cannot set headers on a WebSocket)")),
+    responses(
+        (status = 101, description = "Switching Protocols: then JSON text frames, docs/protocol.md \"WebSocket\""),
+        (status = 400, description = "Not a WebSocket upgrade request"),
+        (status = 403, description = "An origin that is not allowed, or a token that may not view", body = super::error::ErrorBody),
+        (status = "4XX", description = "No token, or too many connections", body = super::error::ErrorBody),
+    )
+)]
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -202,7 +215,7 @@ fn handle(state: &AppState, caller: &Caller, client: &Arc<Client>, subs: &mut Su
             let filter = match filter.filter(|f| !f.is_empty()).map(Filter::new).transpose() {
                 Ok(f) => f,
                 Err(e) => {
-                    refuse("bad_request", &e);
+                    refuse("bad_request", &e.to_string());
                     return;
                 }
             };
@@ -297,6 +310,12 @@ where
     }
 }
 
+/// A fan-out frame as axum's text message: the same bytes, not a copy. axum checks the UTF-8 again, once
+/// per frame: every other client of the frame shares the result (`fanout::frame`).
+fn text(frame: Frame) -> Message {
+    Message::Text(frame.edge(|bytes| Utf8Bytes::try_from(bytes).expect("frames are UTF-8")))
+}
+
 async fn write_loop(
     mut sink: Sink,
     mut rx: mpsc::Receiver<Frame>,
@@ -359,7 +378,7 @@ async fn write_frames(
         let (mut frames, mut bytes) = (1u64, first.len() as u64);
         let mut next = Some(first);
         while let Some(frame) = next.take() {
-            if let Err(stop) = within(done, w, sink.feed(Message::Text(frame))).await {
+            if let Err(stop) = within(done, w, sink.feed(text(frame))).await {
                 client.sent(taken);
                 return stop;
             }
@@ -382,7 +401,7 @@ async fn write_frames(
         if rx.is_empty() && client.is_owed() {
             for owed in client.take_owed() {
                 if let Some(snapshot) = owed.resync(client.id) {
-                    if let Err(stop) = within(done, w, sink.send(Message::Text(snapshot))).await {
+                    if let Err(stop) = within(done, w, sink.send(text(snapshot))).await {
                         return stop;
                     }
                 }

@@ -16,7 +16,7 @@ use crate::values::format_time;
 const EVERY: Duration = Duration::from_secs(1);
 
 /// A member as `GET /api/v1/cluster` lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Member {
     pub id: String,
     /// `leader`, `standby` or `edge`.
@@ -27,14 +27,14 @@ pub struct Member {
 }
 
 /// This node's lag behind one event stream: messages it has not applied yet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StreamLag {
     pub name: String,
     pub lag: u64,
 }
 
 /// `GET /api/v1/cluster`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClusterView {
     pub name: String,
     /// This node's id.

@@ -1,7 +1,8 @@
 //! Alerts: a scenario's `-- alert: <condition> AS <severity>` is evaluated over each new result. A row
 //! whose condition becomes true fires once; when it stops holding (or the row goes away) it resolves once.
 //! Rows are told apart by the scenario's key (by position when it has none). Both transitions go to the
-//! `alerts` topic and to a bounded history for `GET /api/v1/alerts?since=`.
+//! `alerts` topic and to a bounded history for `GET /api/v1/alerts?since=`. The messages' shapes and their
+//! encoding are the fan-out's (`fanout::message`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -11,71 +12,20 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::physical_expr::PhysicalExpr;
 use parking_lot::Mutex;
-use serde::Serialize;
 use serde_json::Value;
 
 use super::scenario::AlertDef;
-use crate::fanout::Filter;
-use crate::fanout::{Frame, Topic};
-use crate::values::{format_time, ColumnInfo, Row};
+use crate::fanout::message::{self, Ack, AlertEvent};
+use crate::fanout::{Filter, Frame, Topic};
+use crate::values::{ColumnInfo, Row};
 
 /// The name of the topic that carries alerts; no scenario may take it.
 pub const TOPIC: &str = "alerts";
 /// Alert events kept for `GET /api/v1/alerts`.
 pub const HISTORY: usize = 10_000;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AlertEvent {
-    #[serde(rename = "type")]
-    pub ty: &'static str,
-    pub scenario: String,
-    pub state: &'static str,
-    pub severity: String,
-    pub key: Vec<Value>,
-    pub row: Row,
-    #[serde(serialize_with = "ser_time")]
-    pub at: DateTime<Utc>,
-    /// Who acknowledged this firing alert, and when (`null` until someone does).
-    pub acked_by: Option<String>,
-    #[serde(serialize_with = "ser_opt_time")]
-    pub acked_at: Option<DateTime<Utc>>,
-    /// The scenario's result columns, to apply row limits to the alert.
-    #[serde(skip)]
-    pub columns: Arc<Vec<ColumnInfo>>,
-}
-
-fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_time(*t))
-}
-
-fn ser_opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&format_time(*t)),
-        None => s.serialize_none(),
-    }
-}
-
-/// An acknowledgement of a firing alert, as answered by `POST /api/v1/alerts/ack` and sent to the
-/// `alerts` topic (`"type": "alert_ack"`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Ack {
-    #[serde(rename = "type")]
-    pub ty: &'static str,
-    pub scenario: String,
-    pub key: Vec<Value>,
-    pub acked_by: String,
-    #[serde(serialize_with = "ser_time")]
-    pub acked_at: DateTime<Utc>,
-}
-
-impl AlertEvent {
-    pub fn frame(&self) -> Frame {
-        Frame::from(serde_json::to_string(self).expect("alerts serialise"))
-    }
-}
-
 /// Which rows of `batches` meet `condition` (an alert's `when`, planned over the result's columns), in
-/// row order.
+/// row order. The error says what is wrong with the condition (callers say it is the alert's).
 pub fn matching(
     condition: &Arc<dyn PhysicalExpr>,
     alert: &AlertDef,
@@ -83,10 +33,10 @@ pub fn matching(
 ) -> Result<Vec<bool>, String> {
     let mut out = Vec::new();
     for b in batches {
-        let value = condition.evaluate(b).map_err(|e| format!("alert condition: {e}"))?;
+        let value = condition.evaluate(b).map_err(|e| e.to_string())?;
         let array = value.into_array(b.num_rows()).map_err(|e| e.to_string())?;
         let Some(bools) = array.as_boolean_opt() else {
-            return Err(format!("alert condition `{}` is not true/false", alert.when));
+            return Err(format!("`{}` is not true/false", alert.when));
         };
         out.extend((0..bools.len()).map(|i| bools.is_valid(i) && bools.value(i)));
     }
@@ -166,7 +116,8 @@ impl Alerts {
         let mut history = self.history.lock();
         for e in events {
             metrics::counter!("ioc_alerts_total", "state" => e.state).increment(1);
-            self.topic.broadcast(&e.frame(), Some((e.columns.as_slice(), &e.row)));
+            self.topic
+                .broadcast(&message::alert(&e), Some((e.columns.as_slice(), &e.row)));
             history.push_back(e);
             if history.len() > HISTORY {
                 history.pop_front();
@@ -206,8 +157,8 @@ impl Alerts {
             acked_by: by.to_string(),
             acked_at: now,
         };
-        let frame = Frame::from(serde_json::to_string(&ack).expect("acks serialise"));
-        self.topic.broadcast(&frame, Some((columns.as_slice(), &row)));
+        self.topic
+            .broadcast(&message::alert_ack(&ack), Some((columns.as_slice(), &row)));
         metrics::counter!("ioc_alerts_acked_total").increment(1);
         Some(ack)
     }
@@ -229,7 +180,7 @@ impl Alerts {
             .lock()
             .values()
             .filter(|e| rows.is_none_or(|f| f.matches_row(&e.columns, &e.row)))
-            .map(AlertEvent::frame)
+            .map(message::alert)
             .collect()
     }
 }

@@ -67,7 +67,7 @@ impl Engine {
     /// columns of its result, and the alert condition is a true/false expression over them.
     pub async fn plan(&self, def: &Scenario) -> Result<Planned, EngineError> {
         registry::reserved(&def.name)?;
-        def.check().map_err(EngineError::Invalid)?;
+        def.check()?;
         let (base, store, planning, def) = (
             self.base.clone(),
             self.store.clone(),
@@ -77,9 +77,7 @@ impl Engine {
         self.on_eval_runtime(async move {
             let prepared = Arc::new(Prepared::new(&base, &store, &def.sql, &planning).await?);
             if let Some(k) = def.key.iter().find(|k| !prepared.columns.iter().any(|c| &c.name == *k)) {
-                return Err(EngineError::Invalid(format!(
-                    "key column `{k}` is not a column of the result"
-                )));
+                return Err(EngineError::UnknownKey(k.clone()));
             }
             let alert = match &def.alert {
                 None => None,
@@ -87,9 +85,9 @@ impl Engine {
                     crate::engine::sandbox::check_size(&a.when)?;
                     let condition = prepared
                         .condition(&a.when)
-                        .map_err(|e| EngineError::Invalid(format!("alert condition: {e}")))?;
+                        .map_err(|e| EngineError::AlertCondition(e.to_string()))?;
                     let empty = datafusion::arrow::record_batch::RecordBatch::new_empty(prepared.schema.clone());
-                    alerts::matching(&condition, a, &[empty]).map_err(EngineError::Invalid)?;
+                    alerts::matching(&condition, a, &[empty]).map_err(EngineError::AlertCondition)?;
                     Some(condition)
                 }
             };
@@ -229,7 +227,8 @@ impl Engine {
         };
         let columns = Arc::new(prepared.columns.clone());
         if let (Some(alert), Some(condition)) = (&sc.def.alert, &planned.alert) {
-            let meets = alerts::matching(condition, alert, &out.batches)?;
+            let meets =
+                alerts::matching(condition, alert, &out.batches).map_err(|e| format!("alert condition: {e}"))?;
             let flagged: Vec<(Vec<Value>, &Row, bool)> = rows
                 .iter()
                 .zip(meets)

@@ -11,7 +11,7 @@ use super::{AlertDef, Engine, Trigger};
 use crate::values::{self, ColumnInfo, Row};
 
 /// A scenario as `GET /api/v1/scenarios` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScenarioInfo {
     pub name: String,
     pub title: String,
@@ -21,6 +21,7 @@ pub struct ScenarioInfo {
     pub view: String,
     pub alert: Option<AlertDef>,
     pub sql: String,
+    /// `ok`, `warming` (a first incremental evaluation still computing) or `error`.
     pub status: &'static str,
     pub last_error: Option<String>,
     /// `incremental` (sealed segments' partial aggregates are cached) or `full` (every evaluation reads
@@ -49,19 +50,25 @@ pub struct ScenarioInfo {
 }
 
 /// The result of a scenario as `GET /api/v1/scenarios/{name}/result` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultBody {
     pub scenario: String,
+    /// 0 until the first evaluation.
     pub seq: u64,
     pub columns: Vec<ColumnInfo>,
     pub key: Vec<String>,
+    /// Rows in column order.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Arc<Vec<Row>>,
+    /// RFC 3339; null until the first evaluation.
+    #[schema(format = DateTime)]
     pub evaluated_at: Option<String>,
+    #[schema(format = DateTime)]
     pub data_time: Option<String>,
 }
 
 /// A definition that plans: its result columns and how it would be evaluated.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Validated {
     pub ok: bool,
     pub columns: Vec<ColumnInfo>,

@@ -79,8 +79,16 @@ pub enum EngineError {
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error("the engine is shutting down")]
     ShuttingDown,
-    #[error("{0}")]
-    Invalid(String),
+    /// The definition breaks a rule of `Scenario::check`.
+    #[error(transparent)]
+    Rule(#[from] scenario::RuleError),
+    #[error("`{0}` is reserved for the alerts topic")]
+    Reserved(String),
+    #[error("key column `{0}` is not a column of the result")]
+    UnknownKey(String),
+    /// The alert's condition does not plan over the result, or is not true/false.
+    #[error("alert condition: {0}")]
+    AlertCondition(String),
     #[error(transparent)]
     Sql(#[from] SqlError),
     #[error("cannot write {path}: {source}")]

@@ -170,10 +170,7 @@ impl Engine {
 /// `alerts` names the alerts topic; no scenario may take it.
 pub fn reserved(name: &str) -> Result<(), EngineError> {
     if name == alerts::TOPIC {
-        return Err(EngineError::Invalid(format!(
-            "`{}` is reserved for the alerts topic",
-            alerts::TOPIC
-        )));
+        return Err(EngineError::Reserved(alerts::TOPIC.to_string()));
     }
     Ok(())
 }

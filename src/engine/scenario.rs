@@ -36,7 +36,7 @@ pub const VIEWS: [&str; 4] = ["kpi", "ranking", "timeseries", "table"];
 pub const SEVERITIES: [&str; 3] = ["info", "warning", "critical"];
 
 /// When a scenario is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Every `every`.
@@ -64,7 +64,7 @@ impl Trigger {
 }
 
 /// `-- alert: overdue >= 20 AS warning`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AlertDef {
     pub when: String,
     pub severity: String,
@@ -72,11 +72,9 @@ pub struct AlertDef {
 
 impl AlertDef {
     /// Parses `<condition> AS <severity>`.
-    pub fn parse(text: &str) -> Result<AlertDef, String> {
+    pub fn parse(text: &str) -> Result<AlertDef, RuleError> {
         let lower = text.to_ascii_lowercase();
-        let at = lower
-            .rfind(" as ")
-            .ok_or("an alert is `<condition> AS <info|warning|critical>`")?;
+        let at = lower.rfind(" as ").ok_or(RuleError::AlertShape)?;
         let alert = AlertDef {
             when: text[..at].trim().to_string(),
             severity: lower[at + 4..].trim().to_string(),
@@ -85,19 +83,44 @@ impl AlertDef {
         Ok(alert)
     }
 
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RuleError> {
         if self.when.trim().is_empty() {
-            return Err("the alert has no condition".into());
+            return Err(RuleError::AlertCondition);
         }
         if !SEVERITIES.contains(&self.severity.as_str()) {
-            return Err(format!(
-                "alert severity `{}` is not one of {}",
-                self.severity,
-                SEVERITIES.join(", ")
-            ));
+            return Err(RuleError::AlertSeverity(self.severity.clone()));
         }
         Ok(())
     }
+}
+
+/// A rule of [`Scenario::check`] that a definition breaks. The API answers 400 with the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("a scenario name is lower-case letters, digits and `_`, starting with a letter (at most 64)")]
+    Name,
+    #[error("every must be from {} ms to {} ms{}", .lo.as_millis(), .hi.as_millis(), for_change(.on_change))]
+    Every {
+        lo: Duration,
+        hi: Duration,
+        on_change: bool,
+    },
+    #[error("view `{0}` is not one of {views}", views = VIEWS.join(", "))]
+    View(String),
+    #[error("key: `{0}` is not a column name")]
+    Key(String),
+    #[error("the title is longer than {MAX_TITLE_BYTES} bytes")]
+    TitleTooLong,
+    #[error("the SQL is longer than {MAX_SQL_BYTES} bytes")]
+    SqlTooLong,
+    #[error("the scenario has no SQL")]
+    NoSql,
+    #[error("an alert is `<condition> AS <info|warning|critical>`")]
+    AlertShape,
+    #[error("the alert has no condition")]
+    AlertCondition,
+    #[error("alert severity `{0}` is not one of {severities}", severities = SEVERITIES.join(", "))]
+    AlertSeverity(String),
 }
 
 /// A parsed scenario definition.
@@ -142,44 +165,42 @@ impl Scenario {
     /// The rules every definition follows, from a file or from the API: a valid name, `every` within the
     /// trigger's range, a known view, key columns that are names, a title and SQL within their limits, and
     /// an alert with a condition and a known severity. (Whether the SQL plans is the engine's check.)
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RuleError> {
         if !valid_name(&self.name) {
-            return Err(
-                "a scenario name is lower-case letters, digits and `_`, starting with a letter (at most 64)".into(),
-            );
+            return Err(RuleError::Name);
         }
         let (lo, hi) = (self.trigger.min_every(), MAX_EVERY);
         if !(lo..=hi).contains(&self.every) {
-            return Err(format!(
-                "every must be from {} ms to {} ms{}",
-                lo.as_millis(),
-                hi.as_millis(),
-                if self.trigger == Trigger::Change {
-                    " for an on-change scenario"
-                } else {
-                    ""
-                }
-            ));
+            let on_change = self.trigger == Trigger::Change;
+            return Err(RuleError::Every { lo, hi, on_change });
         }
         if !VIEWS.contains(&self.view.as_str()) {
-            return Err(format!("view `{}` is not one of {}", self.view, VIEWS.join(", ")));
+            return Err(RuleError::View(self.view.clone()));
         }
         if let Some(k) = self.key.iter().find(|k| !valid_name(k)) {
-            return Err(format!("key: `{k}` is not a column name"));
+            return Err(RuleError::Key(k.clone()));
         }
         if self.title.len() > MAX_TITLE_BYTES {
-            return Err(format!("the title is longer than {MAX_TITLE_BYTES} bytes"));
+            return Err(RuleError::TitleTooLong);
         }
         if self.sql.len() > MAX_SQL_BYTES {
-            return Err(format!("the SQL is longer than {MAX_SQL_BYTES} bytes"));
+            return Err(RuleError::SqlTooLong);
         }
         if self.sql.trim().is_empty() {
-            return Err("the scenario has no SQL".into());
+            return Err(RuleError::NoSql);
         }
         if let Some(alert) = &self.alert {
             alert.check()?;
         }
         Ok(())
+    }
+}
+
+fn for_change(on_change: &bool) -> &'static str {
+    if *on_change {
+        " for an on-change scenario"
+    } else {
+        ""
     }
 }
 
@@ -245,7 +266,7 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 "interval" => s.trigger = Trigger::Interval,
                 _ => return Err(err(i + 1, format!("on: `{value}` is not `change` or `interval`"))),
             },
-            "alert" => s.alert = Some(AlertDef::parse(value).map_err(|m| err(i + 1, m))?),
+            "alert" => s.alert = Some(AlertDef::parse(value).map_err(|e| err(i + 1, e.to_string()))?),
             "view" => {
                 if !VIEWS.contains(&value) {
                     return Err(err(
@@ -282,7 +303,7 @@ pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         .join("\n")
         .trim()
         .to_string();
-    s.check().map_err(|m| err(1, m))?;
+    s.check().map_err(|e| err(1, e.to_string()))?;
     Ok(s)
 }
 

@@ -19,14 +19,23 @@ pub struct Filter {
 /// Most conditions one filter may hold.
 pub const MAX_CONDITIONS: usize = 16;
 
+/// Why a `filter` (of a `subscribe`, or a token's `rows`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("a filter has at most {MAX_CONDITIONS} columns")]
+    TooMany,
+    #[error("filter `{0}`: compare with a string, number, boolean or null")]
+    NotScalar(String),
+}
+
 impl Filter {
     /// A filter from the `filter` object of a `subscribe`; values must be strings, numbers, booleans or null.
-    pub fn new(conditions: serde_json::Map<String, Value>) -> Result<Filter, String> {
+    pub fn new(conditions: serde_json::Map<String, Value>) -> Result<Filter, FilterError> {
         if conditions.len() > MAX_CONDITIONS {
-            return Err(format!("a filter has at most {MAX_CONDITIONS} columns"));
+            return Err(FilterError::TooMany);
         }
         if let Some((k, _)) = conditions.iter().find(|(_, v)| v.is_array() || v.is_object()) {
-            return Err(format!("filter `{k}`: compare with a string, number, boolean or null"));
+            return Err(FilterError::NotScalar(k.clone()));
         }
         let conditions: BTreeMap<String, Value> = conditions.into_iter().collect();
         let id = serde_json::to_string(&conditions).expect("JSON");

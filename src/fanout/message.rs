@@ -1,4 +1,10 @@
-//! The server-to-client WebSocket messages of PROTOCOL.md, encoded once into shared frames.
+//! The server-to-client WebSocket messages of PROTOCOL.md, encoded once into shared frames: every frame
+//! the server sends is made here (`snapshot`, `delta`, `alert`, `alert_ack`, `heartbeat`, `pong`,
+//! `error`, and the subscription `id` added to any of them). The alert messages' shapes live here too,
+//! since `GET /api/v1/alerts` answers with the same objects. This module does not decide what to send or
+//! to whom (the topics and the engine do).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -109,6 +115,69 @@ pub fn with_id(frame: &Frame, id: &str) -> Frame {
 
 pub fn pong() -> Frame {
     Frame::from_static(r#"{"type":"pong"}"#)
+}
+
+/// An alert's transition (`"type": "alert"`): on the `alerts` topic and in `GET /api/v1/alerts`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AlertEvent {
+    /// Always `alert`.
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub scenario: String,
+    /// `firing` or `resolved`.
+    pub state: &'static str,
+    /// `info`, `warning` or `critical`.
+    pub severity: String,
+    /// The row's key values (its position when the scenario has no key).
+    pub key: Vec<Value>,
+    /// The result row, in column order.
+    #[schema(value_type = Vec<Value>)]
+    pub row: Row,
+    #[serde(serialize_with = "ser_time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
+    /// Who acknowledged this firing alert, and when (`null` until someone does).
+    pub acked_by: Option<String>,
+    #[serde(serialize_with = "ser_opt_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acked_at: Option<DateTime<Utc>>,
+    /// The scenario's result columns, to apply row limits to the alert.
+    #[serde(skip)]
+    pub columns: Arc<Vec<ColumnInfo>>,
+}
+
+/// An acknowledgement of a firing alert (`"type": "alert_ack"`), as answered by
+/// `POST /api/v1/alerts/ack` and sent to the `alerts` topic.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ack {
+    /// Always `alert_ack`.
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub scenario: String,
+    pub key: Vec<Value>,
+    pub acked_by: String,
+    #[serde(serialize_with = "ser_time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub acked_at: DateTime<Utc>,
+}
+
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*t))
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn alert(event: &AlertEvent) -> Frame {
+    encode(event)
+}
+
+pub fn alert_ack(ack: &Ack) -> Frame {
+    encode(ack)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod filter;
+pub mod frame;
 pub mod history;
 pub mod message;
 
@@ -27,14 +28,12 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub use client::{Client, Owed};
-pub use filter::Filter;
+pub use filter::{Filter, FilterError};
+pub use frame::Frame;
 use history::History;
 pub use history::HistoryLimits;
 
 use crate::values::{ColumnInfo, Row};
-
-/// A text frame, validated as UTF-8 once and shared by reference count.
-pub type Frame = axum::extract::ws::Utf8Bytes;
 
 /// A scenario's result as of one update.
 #[derive(Debug, Clone)]

@@ -53,7 +53,7 @@ impl Format {
 }
 
 /// One bad line (1-based: the NDJSON line, the JSON array element, or the Arrow row).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
     pub line: usize,
     pub message: String,
@@ -69,9 +69,10 @@ pub enum IngestError {
     Invalid { message: String, lines: Vec<LineError> },
     #[error(transparent)]
     StoreFull(#[from] crate::store::StoreFull),
-    #[error("{0}")]
-    Unavailable(String),
-    /// Cluster mode: the cluster's event log (JetStream) did not take the batch.
+    /// The WAL did not take the events (503).
+    #[error("the write-ahead log cannot be written ({0}); nothing of this request was stored, retry later")]
+    Unavailable(#[source] crate::store::WalAppendError),
+    /// Cluster mode: the cluster's event log (JetStream) did not take the batch (503).
     #[error("{0}")]
     LogUnavailable(String),
 }
@@ -98,9 +99,11 @@ impl IngestError {
 }
 
 /// What an accepted request did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Accepted {
+    /// New events stored.
     pub accepted: usize,
+    /// Events ignored because their id was already stored.
     pub duplicates: usize,
 }
 
@@ -277,7 +280,7 @@ impl Ingestor {
         let labels = [("stream", stream.to_string())];
         let done = store.ingest(batch).map_err(|e| match e {
             crate::store::AppendError::Full(full) => IngestError::StoreFull(full),
-            e @ crate::store::AppendError::Wal(_) => IngestError::Unavailable(e.to_string()),
+            crate::store::AppendError::Wal(e) => IngestError::Unavailable(e),
         })?;
         metrics::counter!("ioc_ingest_rows_total", &labels).increment(done.accepted as u64);
         if done.duplicates > 0 {

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::TimestampMillisecondType;
+use datafusion::arrow::datatypes::{Field, TimestampMillisecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use parking_lot::Mutex;
 
@@ -71,7 +71,16 @@ pub enum AppendError {
     #[error(transparent)]
     Full(#[from] StoreFull),
     #[error("the write-ahead log cannot be written ({0}); nothing of this request was stored, retry later")]
-    Wal(String),
+    Wal(#[from] WalAppendError),
+}
+
+/// Why the WAL did not take a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum WalAppendError {
+    #[error("cannot encode the batch: {0}")]
+    Encode(#[from] datafusion::arrow::error::ArrowError),
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
 }
 
 /// What an ingest stored.
@@ -97,49 +106,83 @@ impl Default for Caps {
     }
 }
 
+/// Why events in the WAL cannot be read in the catalog's current schema: the server does not start rather
+/// than show wrong numbers (docs/protocol.md, "WAL").
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaChange {
+    #[error("stream `{stream}`: column `{column}` is now required but the WAL holds events without it")]
+    NowRequired { stream: String, column: String },
+    #[error(
+        "stream `{stream}`: column `{column}` was {was} when these events were written and is {now} in the \
+         catalog now; change it back, or move the stream's WAL folder away to start without those events"
+    )]
+    TypeChanged {
+        stream: String,
+        column: String,
+        was: String,
+        now: String,
+    },
+    #[error(
+        "stream `{stream}`: column `{column}` is required (not nullable) but events in the WAL were written \
+         without it; make it nullable, or move the stream's WAL folder away"
+    )]
+    Missing { stream: String, column: String },
+    #[error("stream `{stream}`: {source}")]
+    Arrow {
+        stream: String,
+        source: datafusion::arrow::error::ArrowError,
+    },
+}
+
+/// Why a batch replayed from the WAL could not be restored (the WAL reports it with the file it is in).
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Schema(#[from] SchemaChange),
+    #[error("cannot leave out the events past retention: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error(transparent)]
+    Store(#[from] AppendError),
+}
+
 /// A batch from the WAL in the catalog's current schema. Columns are matched by name: a column the
 /// catalog added is null in old events when it is nullable; a column it removed is left out. A column
-/// whose type changed, or a new required column, cannot be made up: that is an error naming the column
-/// (the server does not start rather than show wrong numbers; docs/protocol.md, "WAL").
-pub fn adapt(def: &StreamDef, batch: RecordBatch) -> Result<RecordBatch, String> {
+/// whose type changed, or a new required column, cannot be made up: that is an error naming the column.
+pub fn adapt(def: &StreamDef, batch: RecordBatch) -> Result<RecordBatch, SchemaChange> {
     if batch.schema().fields() == def.schema.fields() {
         return Ok(batch);
     }
+    let names = |field: &Field| (def.name.clone(), field.name().clone());
     let mut columns = Vec::with_capacity(def.schema.fields().len());
     for field in def.schema.fields() {
         match batch.column_by_name(field.name()) {
             Some(col) if col.data_type() == field.data_type() => {
                 if !field.is_nullable() && col.null_count() > 0 {
-                    return Err(format!(
-                        "stream `{}`: column `{}` is now required but the WAL holds events without it",
-                        def.name,
-                        field.name()
-                    ));
+                    let (stream, column) = names(field);
+                    return Err(SchemaChange::NowRequired { stream, column });
                 }
                 columns.push(col.clone());
             }
             Some(col) => {
-                return Err(format!(
-                    "stream `{}`: column `{}` was {} when these events were written and is {} in the catalog now; \
-                     change it back, or move the stream's WAL folder away to start without those events",
-                    def.name,
-                    field.name(),
-                    crate::values::type_name(col.data_type()),
-                    crate::values::type_name(field.data_type())
-                ))
+                let (stream, column) = names(field);
+                return Err(SchemaChange::TypeChanged {
+                    stream,
+                    column,
+                    was: crate::values::type_name(col.data_type()),
+                    now: crate::values::type_name(field.data_type()),
+                });
             }
             None if field.is_nullable() => columns.push(new_null_array(field.data_type(), batch.num_rows())),
             None => {
-                return Err(format!(
-                    "stream `{}`: column `{}` is required (not nullable) but events in the WAL were written \
-                     without it; make it nullable, or move the stream's WAL folder away",
-                    def.name,
-                    field.name()
-                ))
+                let (stream, column) = names(field);
+                return Err(SchemaChange::Missing { stream, column });
             }
         }
     }
-    RecordBatch::try_new(def.schema.clone(), columns).map_err(|e| e.to_string())
+    RecordBatch::try_new(def.schema.clone(), columns).map_err(|source| SchemaChange::Arrow {
+        stream: def.name.clone(),
+        source,
+    })
 }
 
 /// Min and max of the event-time column (non-null, timestamp ms).
@@ -212,7 +255,7 @@ impl Store {
             };
             let keep = |f: &wal::FileInfo| f.max_ms >= cutoff_of(f.number);
             let (log, st) = StreamWal::open(wal, name, keep, |batch, number| {
-                stream.restore(batch, cutoff_of(number))
+                stream.restore(batch, cutoff_of(number)).map_err(|e| e.to_string())
             })?;
             let s = Arc::get_mut(stream).expect("the store is not shared yet");
             if let Some(h) = history {

@@ -16,8 +16,8 @@ use tokio::sync::watch;
 
 use super::wal::{self, StreamWal};
 use super::{
-    adapt, compact, event_time_range, history, ids, AppendError, Appended, Caps, Segment, Snapshot, StoreFull,
-    StreamStats,
+    adapt, compact, event_time_range, history, ids, AppendError, Appended, Caps, RestoreError, Segment, Snapshot,
+    StoreFull, StreamStats, WalAppendError,
 };
 use crate::catalog::StreamDef;
 
@@ -130,13 +130,13 @@ impl StreamStore {
             }
             if let Some(wal) = w.wal.as_mut() {
                 let written = wal::encode(&batch)
-                    .map_err(|e| e.to_string())
-                    .and_then(|record| wal.append(&record, max_ms).map_err(|e| e.to_string()));
+                    .map_err(WalAppendError::from)
+                    .and_then(|record| Ok(wal.append(&record, max_ms)?));
                 if let Err(e) = written {
                     tracing::error!(stream = %self.def.name, error = %e, "WAL append failed");
                     metrics::counter!("ioc_wal_errors_total").increment(1);
                     give_back(w);
-                    return Err(AppendError::Wal(e));
+                    return Err(e.into());
                 }
             }
         }
@@ -147,7 +147,7 @@ impl StreamStore {
     /// Replays one batch from the WAL: adapted to the catalog's schema (or an error that stops the start),
     /// rows past retention left out, duplicates dropped, not written to the WAL again. Answers the newest
     /// event time of the batch as written.
-    pub(super) fn restore(&self, batch: RecordBatch, cutoff_ms: i64) -> Result<i64, String> {
+    pub(super) fn restore(&self, batch: RecordBatch, cutoff_ms: i64) -> Result<i64, RestoreError> {
         let batch = adapt(&self.def, batch)?;
         let (min_ms, max_ms) = event_time_range(&batch, self.def.event_time);
         let batch = if min_ms < cutoff_ms {
@@ -155,12 +155,12 @@ impl StreamStore {
                 .column(self.def.event_time)
                 .as_primitive::<TimestampMillisecondType>();
             let keep: BooleanArray = times.iter().map(|t| Some(t.unwrap_or(i64::MIN) >= cutoff_ms)).collect();
-            filter_record_batch(&batch, &keep).map_err(|e| e.to_string())?
+            filter_record_batch(&batch, &keep)?
         } else {
             batch
         };
         let mut w = self.writer.lock();
-        self.ingest_locked(&mut w, batch, false).map_err(|e| e.to_string())?;
+        self.ingest_locked(&mut w, batch, false)?;
         Ok(max_ms)
     }
 

@@ -26,7 +26,7 @@ pub use exec::{fresh_state, IncrementalAggExec};
 use crate::store::scan::StreamScanExec;
 
 /// How a scenario is evaluated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Incremental,

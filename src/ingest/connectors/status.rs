@@ -13,8 +13,9 @@ pub const REJECTS_KEPT: usize = 100;
 /// Bytes of a rejected payload kept for the operator.
 const PREVIEW_BYTES: usize = 512;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SourceState)]
 pub enum State {
     Connecting,
     Connected,
@@ -22,7 +23,7 @@ pub enum State {
 }
 
 /// A message that was rejected, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reject {
     pub at: String,
     /// The NATS subject or MQTT topic it came on.
@@ -55,7 +56,7 @@ pub struct SourceStatus {
 }
 
 /// `GET /api/v1/sources` entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceInfo {
     pub stream: String,
     pub kind: &'static str,
