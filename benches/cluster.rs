@@ -15,8 +15,9 @@
 mod cluster;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "common/mod.rs"]
+mod common_bench;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,26 +29,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 fn fixture() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn fd_limit() -> usize {
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
-    limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .and_then(|l| l.split_whitespace().nth(3))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024)
 }
 
 fn pct(sorted: &[f64], q: f64) -> f64 {
@@ -86,11 +67,7 @@ impl Single {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        let base = common::listening(&mut child).expect("the single node starts");
         Single {
             child,
             base,
@@ -232,7 +209,7 @@ fn main() {
 
         // 3. Clients on two edges.
         let wanted: usize = std::env::var("IOC_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(4_000);
-        let clients = wanted.min(fd_limit().saturating_sub(300));
+        let clients = wanted.min(common_bench::fd_limit().saturating_sub(300));
         let name = format!("bench{:06x}", rand::random::<u32>() & 0xffffff);
         let engine = Node::start("serve", &nats.url(), &name, &queries);
         leader(&http, &engine.base, 1, None, Duration::from_secs(20)).await;
@@ -244,7 +221,7 @@ fn main() {
         // One screen per edge first, so each edge's feed runs before the measured clients connect.
         let warm: Vec<_> = edges.iter().map(|e| tokio::spawn(follow(e.ws_url(), "by_region", Shared::default(), false))).collect();
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let rss_before: u64 = edges.iter().map(|e| rss_kib(e.pid())).sum();
+        let rss_before: u64 = edges.iter().map(|e| common_bench::rss_kib(e.pid())).sum();
         let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
         let measuring = Arc::new(AtomicU64::new(0));
         let mut held = Vec::new();
@@ -272,7 +249,7 @@ fn main() {
             }));
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let rss_after: u64 = edges.iter().map(|e| rss_kib(e.pid())).sum();
+        let rss_after: u64 = edges.iter().map(|e| common_bench::rss_kib(e.pid())).sum();
         let per_conn = (rss_after.saturating_sub(rss_before) * 1024) as f64 / held.len().max(1) as f64;
         measuring.store(1, Ordering::Relaxed);
         let acked: Acked = Arc::default();

@@ -19,32 +19,12 @@ use tokio_tungstenite::tungstenite::Message;
 const SCENARIOS: usize = 5;
 const MEASURE: Duration = Duration::from_secs(20);
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn fd_limit() -> usize {
-    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
-    limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .and_then(|l| l.split_whitespace().nth(3))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024)
-}
-
 fn main() {
     let wanted: usize = std::env::var("IOC_CLIENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let clients = wanted.min(fd_limit().saturating_sub(200));
+    let clients = wanted.min(common::fd_limit().saturating_sub(200));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("streams.toml"), common::CATALOG).unwrap();
     for i in 0..SCENARIOS {
@@ -89,7 +69,7 @@ fn main() {
 
 async fn run(addr: String, pid: u32, clients: usize) {
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss0 = rss_kib(pid);
+    let rss0 = common::rss_kib(pid);
     let url = format!("ws://{addr}/ws");
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(clients);
@@ -110,7 +90,7 @@ async fn run(addr: String, pid: u32, clients: usize) {
     }
     let connected = sockets.len();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss1 = rss_kib(pid);
+    let rss1 = common::rss_kib(pid);
     println!(
         "fanout_load: {connected} clients connected in {:.1} s; server RSS {} MiB idle -> {} MiB: {:.1} KiB per idle connection (target <= 8)",
         started.elapsed().as_secs_f64(),
@@ -163,7 +143,7 @@ async fn run(addr: String, pid: u32, clients: usize) {
     let m0 = messages.load(Ordering::Relaxed);
     tokio::time::sleep(MEASURE).await;
     let m1 = messages.load(Ordering::Relaxed);
-    let rss2 = rss_kib(pid);
+    let rss2 = common::rss_kib(pid);
     stop.cancel();
     for t in tasks {
         let _ = t.await;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use futures::StreamExt;
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -181,21 +181,13 @@ async fn read(
     primed: &watch::Sender<bool>,
     stop: &CancellationToken,
 ) -> Result<(), String> {
-    let stream = node
-        .js
-        .get_stream(node.names.results_stream())
-        .await
-        .map_err(|e| e.to_string())?;
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: node.names.results_subject(scenario),
-            deliver_policy: DeliverPolicy::All,
-            // Pulls expire (and a lost consumer is noticed) within seconds, not the default 30.
-            max_expires: Duration::from_secs(5),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let consumer = super::ordered(
+        &node.js,
+        node.names.results_stream(),
+        node.names.results_subject(scenario),
+        DeliverPolicy::All,
+    )
+    .await?;
     if consumer.cached_info().num_pending == 0 {
         primed.send_replace(true);
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -59,21 +59,13 @@ pub async fn lead(node: Arc<Node>, engine: Arc<Engine>, hub: Arc<Hub>, stop: Can
 /// The last result of every scenario, rebuilt from the results stream.
 pub async fn last_results(node: &Node) -> Result<Vec<Arc<ResultView>>, String> {
     let prefix = format!("{}.", node.names.results_prefix());
-    let stream = node
-        .js
-        .get_stream(node.names.results_stream())
-        .await
-        .map_err(|e| e.to_string())?;
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: format!("{prefix}>"),
-            deliver_policy: DeliverPolicy::All,
-            // Pulls expire (and a lost consumer is noticed) within seconds, not the default 30.
-            max_expires: Duration::from_secs(5),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let consumer = super::ordered(
+        &node.js,
+        node.names.results_stream(),
+        format!("{prefix}>"),
+        DeliverPolicy::All,
+    )
+    .await?;
     let mut replicas: HashMap<String, Replica> = HashMap::new();
     if consumer.cached_info().num_pending > 0 {
         let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;

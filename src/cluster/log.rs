@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy, stream};
+use async_nats::jetstream::{self, consumer::DeliverPolicy, stream};
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::StreamExt;
@@ -185,25 +185,17 @@ impl EventLog {
         applied: &mut u64,
         shutdown: &CancellationToken,
     ) -> Result<(), String> {
-        let stream = self
-            .js
-            .get_stream(self.names.events_stream(&def.name))
-            .await
-            .map_err(|e| e.to_string())?;
         let deliver_policy = match *applied {
             0 => DeliverPolicy::All,
             n => DeliverPolicy::ByStartSequence { start_sequence: n + 1 },
         };
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject: self.names.events_subject(&def.name),
-                deliver_policy,
-                // Pulls expire (and a lost consumer is noticed) within seconds, not the default 30.
-                max_expires: Duration::from_secs(5),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+        let consumer = super::ordered(
+            &self.js,
+            self.names.events_stream(&def.name),
+            self.names.events_subject(&def.name),
+            deliver_policy,
+        )
+        .await?;
         let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
         let labels = [("stream", def.name.clone())];
         loop {

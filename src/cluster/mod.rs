@@ -271,6 +271,27 @@ impl Node {
     }
 }
 
+/// An ordered consumer of `filter` in the JetStream stream `stream`, from `from`: what every reader of
+/// the cluster's streams uses (messages in stream order, no acknowledgements, recreated by the client
+/// after a gap). Its pulls expire within seconds, so a consumer lost with a NATS restart is noticed soon.
+pub async fn ordered(
+    js: &jetstream::Context,
+    stream: String,
+    filter: String,
+    from: async_nats::jetstream::consumer::DeliverPolicy,
+) -> Result<jetstream::consumer::Consumer<jetstream::consumer::pull::OrderedConfig>, String> {
+    let stream = js.get_stream(stream).await.map_err(|e| e.to_string())?;
+    stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: filter,
+            deliver_policy: from,
+            max_expires: Duration::from_secs(5),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Every live entry of a bucket (key and value), read with an ordered consumer of the last message per
 /// key and bounded in time. (async-nats's `keys()` can wait for ever when keys are written while it
 /// reads, and the members bucket is written every second.)

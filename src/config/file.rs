@@ -292,4 +292,40 @@ mod tests {
             Err(ConfigError::Read { .. })
         ));
     }
+
+    #[test]
+    fn cluster_settings_from_the_file_and_the_flags() {
+        let f = write("[cluster]\nurl = \"nats://10.0.0.1:4222\"\nname = \"prov-1\"\nreplicas = 3\nlease_ms = 1500\n");
+        let c = Config::load(Some(f.path()), Flags::default()).unwrap().cluster.unwrap();
+        assert_eq!(
+            (c.url.as_str(), c.name.as_str(), c.replicas),
+            ("nats://10.0.0.1:4222", "prov-1", 3)
+        );
+        assert_eq!(c.lease, Duration::from_millis(1500));
+        assert!(!c.edge);
+        // Flags win; `edge` needs a cluster; a name that cannot prefix a subject is refused.
+        let flags = Flags {
+            cluster: Some("nats://127.0.0.1:4222".into()),
+            cluster_name: Some("t1".into()),
+            edge: true,
+            ..Flags::default()
+        };
+        let c = Config::load(Some(f.path()), flags).unwrap().cluster.unwrap();
+        assert_eq!(
+            (c.url.as_str(), c.name.as_str(), c.edge),
+            ("nats://127.0.0.1:4222", "t1", true)
+        );
+        let edge_alone = Flags {
+            edge: true,
+            ..Flags::default()
+        };
+        assert!(matches!(Config::load(None, edge_alone), Err(ConfigError::Invalid(_))));
+        let bad_name = Flags {
+            cluster: Some("nats://127.0.0.1:4222".into()),
+            cluster_name: Some("a.b".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(Config::load(None, bad_name), Err(ConfigError::Invalid(_))));
+        assert!(Config::load(None, Flags::default()).unwrap().cluster.is_none());
+    }
 }

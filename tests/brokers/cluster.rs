@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -120,7 +119,7 @@ impl Node {
     /// Starts a node on a copy of `queries`; `kind` is `serve` or `edge`.
     pub fn start(kind: &'static str, nats: &str, name: &str, queries: &Path) -> Node {
         let q = tempfile::tempdir().unwrap();
-        copy_dir(queries, q.path());
+        crate::common::copy_dir(queries, q.path());
         let data = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(data.path().join("stderr.log")).unwrap();
         let mut child = Command::new(BIN)
@@ -142,18 +141,13 @@ impl Node {
             .stderr(log)
             .spawn()
             .expect("the binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| {
-                let log = std::fs::read_to_string(data.path().join("stderr.log")).unwrap_or_default();
-                panic!("the {kind} node did not start: {line:?}\n{log}")
-            })
-            .to_string();
+        let base = crate::common::listening(&mut child).unwrap_or_else(|line| {
+            let log = std::fs::read_to_string(data.path().join("stderr.log")).unwrap_or_default();
+            panic!(
+                "the {kind} node did not start: {line:?}
+{log}"
+            )
+        });
         Node {
             child,
             base,
@@ -187,19 +181,6 @@ impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

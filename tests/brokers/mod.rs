@@ -2,7 +2,6 @@
 //! catalog with sources, publishing, the real binary, counting, and a relay that cuts a broker off.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -121,15 +120,8 @@ impl Proc {
             .stderr(Stdio::null())
             .spawn()
             .expect("the binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
-            .to_string();
+        let base =
+            crate::common::listening(&mut child).unwrap_or_else(|line| panic!("the server did not start: {line:?}"));
         Proc { child, base }
     }
 
