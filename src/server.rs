@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineError};
 use crate::fanout::Hub;
 use crate::ingest::{Format, Ingestor};
-use crate::simulator::{self, EventSink, SimulatorOptions};
+use crate::simulator::{self, EventSink, SimulatorOptions, SinkError};
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,23 +97,15 @@ impl EventSink for IngestSink {
         self.store.stream(stream)?.history_stats().map(|h| h.rows)
     }
 
-    fn push_history(&self, stream: &str, bodies: Vec<Vec<u8>>) -> Result<usize, String> {
-        let def = self
-            .ingestor
-            .catalog()
-            .stream(stream)
-            .ok_or_else(|| format!("unknown stream `{stream}`"))?;
-        let target = self
-            .store
-            .stream(stream)
-            .ok_or_else(|| format!("unknown stream `{stream}`"))?;
+    fn push_history(&self, stream: &str, bodies: Vec<Vec<u8>>) -> Result<usize, SinkError> {
+        let unknown = || SinkError::UnknownStream(stream.to_string());
+        let def = self.ingestor.catalog().stream(stream).ok_or_else(unknown)?;
+        let target = self.store.stream(stream).ok_or_else(unknown)?;
         let batches = bodies
             .iter()
-            .map(|b| crate::ingest::decode(def, Format::Ndjson, b, &self.limits).map_err(|e| e.to_string()))
+            .map(|b| crate::ingest::decode(def, Format::Ndjson, b, &self.limits))
             .collect::<Result<Vec<_>, _>>()?;
-        target
-            .add_history(&batches, chrono::Utc::now().timestamp_millis())
-            .map_err(|e| e.to_string())
+        Ok(target.add_history(&batches, chrono::Utc::now().timestamp_millis())?)
     }
 
     fn recent(&self, stream: &str) -> Vec<datafusion::arrow::array::RecordBatch> {
@@ -126,14 +118,8 @@ impl EventSink for IngestSink {
             .collect()
     }
 
-    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
-        self.ingestor
-            .ingest(stream, Format::Ndjson, &ndjson)
-            .map(|a| a.accepted)
-            .map_err(|e| match e {
-                crate::ingest::IngestError::Invalid { message, lines } => format!("{message}: {lines:?}"),
-                other => other.to_string(),
-            })
+    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, SinkError> {
+        Ok(self.ingestor.ingest(stream, Format::Ndjson, &ndjson)?.accepted)
     }
 }
 

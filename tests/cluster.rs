@@ -284,5 +284,22 @@ async fn nats_restart_under_load_counts_every_acknowledged_event_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The edge serves what screens load besides /ws: the wall's page, the dashboards, the scenario list.
+    for path in ["/", "/api/v1/dashboards", "/api/v1/scenarios"] {
+        let r = http.get(format!("{}{path}", edge.base)).send().await.unwrap();
+        assert!(r.status().is_success(), "edge {path}: {}", r.status());
+    }
+    let list: serde_json::Value = http
+        .get(format!("{}/api/v1/scenarios", edge.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list.as_array().unwrap().iter().any(|s| s["name"] == "top_amount"),
+        "{list}"
+    );
     screen.abort();
 }

@@ -40,11 +40,29 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::Catalog;
 use emit::{Batch, Emitter, Stream};
 
+/// Why a sink did not take the simulator's events.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("unknown stream `{0}`")]
+    UnknownStream(String),
+    #[error("stream `{0}` keeps no history")]
+    NoHistory(String),
+    /// The ingest path refused them, as it would refuse `POST /api/v1/streams/{stream}/events`.
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+    /// Writing the history files failed.
+    #[error(transparent)]
+    History(#[from] crate::store::history::HistoryError),
+    /// `demo --via nats`: the broker did not take them.
+    #[error("the broker did not take the events: {0}")]
+    Broker(String),
+}
+
 /// Where the simulator's events go: the same decode + validate + store path as HTTP ingest.
 pub trait EventSink: Send + Sync + 'static {
     /// Decodes, validates and stores `ndjson` (one JSON object per line) for `stream`, exactly as
-    /// `POST /api/v1/streams/{stream}/events` would. Returns the number of events accepted, or the error text.
-    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String>;
+    /// `POST /api/v1/streams/{stream}/events` would. Returns the number of events accepted.
+    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, SinkError>;
 
     /// Events the stream's history holds, or `None` when the stream keeps no history.
     fn history_rows(&self, _stream: &str) -> Option<u64> {
@@ -53,8 +71,8 @@ pub trait EventSink: Send + Sync + 'static {
 
     /// Decodes and validates `bodies` (NDJSON) as `push` does, and writes them straight into the stream's
     /// history files in one durable write. Returns the number of events written.
-    fn push_history(&self, stream: &str, _bodies: Vec<Vec<u8>>) -> Result<usize, String> {
-        Err(format!("stream `{stream}` keeps no history"))
+    fn push_history(&self, stream: &str, _bodies: Vec<Vec<u8>>) -> Result<usize, SinkError> {
+        Err(SinkError::NoHistory(stream.to_string()))
     }
 
     /// The events the stream holds in memory (after a restart: what the WAL brought back).
@@ -256,7 +274,7 @@ struct SinkHealth {
 }
 
 impl SinkHealth {
-    fn record(&mut self, stream: Stream, events: usize, result: Result<usize, String>) {
+    fn record(&mut self, stream: Stream, events: usize, result: Result<usize, SinkError>) {
         let name = stream.name();
         match result {
             Ok(n) => {

@@ -122,7 +122,7 @@ pub(super) fn generate(
     days: u32,
     wanted: &[Stream],
     cancelled: &dyn Fn() -> bool,
-    write: &mut dyn FnMut(Stream, Vec<Vec<u8>>) -> Result<usize, String>,
+    write: &mut dyn FnMut(Stream, Vec<Vec<u8>>) -> Result<usize, super::SinkError>,
 ) -> Written {
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x5945_4152);
     let run = format!("y{:x}-{:x}", seed, end_ms.max(0) / 1_000);
@@ -228,7 +228,7 @@ pub(super) fn generate(
 /// Hands every waiting body to `write`, one call per stream.
 fn flush(
     out: &mut Emitter,
-    write: &mut dyn FnMut(Stream, Vec<Vec<u8>>) -> Result<usize, String>,
+    write: &mut dyn FnMut(Stream, Vec<Vec<u8>>) -> Result<usize, super::SinkError>,
     written: &mut Written,
 ) -> Result<(), String> {
     let batches = out.take_all();

@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 
 use super::config::{BatchBounds, NatsSource, PayloadFormat, SourceDef, Tls};
 use crate::catalog::Catalog;
-use crate::simulator::EventSink;
+use crate::simulator::{EventSink, SinkError};
 
 /// A body larger than this is split at line boundaries (NATS's default `max_payload` is 1 MiB).
 const MAX_MESSAGE_BYTES: usize = 512 << 10;
@@ -87,7 +87,7 @@ impl NatsSink {
 }
 
 impl EventSink for NatsSink {
-    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
+    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, SinkError> {
         let subject = self.via.subject(stream);
         let mut events = 0;
         for chunk in split_lines(&ndjson, MAX_MESSAGE_BYTES) {
@@ -98,8 +98,8 @@ impl EventSink for NatsSink {
                     .js
                     .publish(subject.clone(), body)
                     .await
-                    .map_err(|e| e.to_string())?;
-                ack.await.map_err(|e| e.to_string())
+                    .map_err(|e| SinkError::Broker(e.to_string()))?;
+                ack.await.map_err(|e| SinkError::Broker(e.to_string()))
             })?;
             events += lines;
         }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::*;
+use crate::simulator::SinkError;
 
 /// Records what is pushed; fails every push of `failing`.
 #[derive(Default)]
@@ -16,15 +17,15 @@ struct RecordingSink {
 }
 
 impl EventSink for RecordingSink {
-    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, String> {
+    fn push(&self, stream: &str, ndjson: Vec<u8>) -> Result<usize, SinkError> {
         if self.failing == Some(stream) {
-            return Err("store is full".into());
+            return Err(SinkError::Broker("store is full".into()));
         }
-        let text = String::from_utf8(ndjson).map_err(|e| e.to_string())?;
+        let text = String::from_utf8(ndjson).expect("the simulator writes UTF-8");
         let events: Vec<Value> = text
             .lines()
-            .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
+            .map(|l| serde_json::from_str(l).expect("the simulator writes JSON lines"))
+            .collect();
         let n = events.len();
         self.pushes.lock().unwrap().push((stream.to_string(), events));
         Ok(n)
