@@ -10,7 +10,6 @@
 //! does not evaluate and does not consume events.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,32 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::fanout::{message, Frame, Hub, Topic};
 use crate::ingest::connectors::batch::Backoff;
-use crate::ingest::connectors::config::{validate_nats_auth, NatsAuth, Tls};
+use crate::ingest::connectors::config::{validate_nats_auth, NatsAuth};
 
-/// `[publish]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PublishConfig {
-    /// `nats://host:port`; several servers separated by commas.
-    pub url: String,
-    /// Subjects are `PREFIX.<scenario>` and `PREFIX.alerts`.
-    pub prefix: String,
-    /// A snapshot after this many updates of a scenario (besides every new epoch).
-    #[serde(default = "default_snapshot_every")]
-    pub snapshot_every: u64,
-    pub user: Option<String>,
-    pub password_env: Option<String>,
-    pub token_env: Option<String>,
-    pub creds_file: Option<PathBuf>,
-    #[serde(default)]
-    pub tls: Tls,
-    #[serde(default)]
-    pub tls_required: bool,
-}
-
-fn default_snapshot_every() -> u64 {
-    100
-}
+pub use crate::config::PublishConfig;
 
 /// Frames the publisher's queue holds, and its bytes, before it is treated as a slow client.
 const QUEUE_FRAMES: usize = 4096;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::Config;
-use crate::store::wal::Fsync;
+use super::Fsync;
 
 /// What the command line says (each `None` leaves the file's value, or the default).
 #[derive(Debug, Clone, Default)]
@@ -61,7 +61,7 @@ struct FileConfig {
     #[serde(default)]
     engine: FileEngine,
     /// Results out on NATS (docs/protocol.md, "Results on NATS").
-    publish: Option<crate::publish::PublishConfig>,
+    publish: Option<super::PublishConfig>,
     /// Cluster mode (docs/cluster.md).
     cluster: Option<FileCluster>,
 }

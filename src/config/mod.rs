@@ -1,8 +1,10 @@
 //! One `Config` for the server: the defaults of PROTOCOL.md, the configuration file over them and the
-//! command-line flags over both ([`file`]). A leaf: it names no type of the stages it configures but the
-//! WAL's fsync policy, so every stage may import it without a cycle.
+//! command-line flags over both ([`file`]). A leaf: it imports no other module of the crate (the settings
+//! of the broker-facing parts and the WAL's fsync policy are plain data in [`outputs`]), so every stage
+//! may import it without a cycle.
 
 pub mod file;
+pub mod outputs;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use file::{ConfigError, Flags};
+pub use outputs::{DemoVia, Fsync, PublishConfig, Tls};
 
 /// Limits on what clients may send and hold. Every input has one; see docs/protocol.md.
 #[derive(Debug, Clone)]
@@ -149,15 +152,15 @@ pub struct Config {
     /// Host names (besides the listen address) that requests may name in `Host`; see [`crate::api::site`].
     pub allowed_hosts: Vec<String>,
     /// When the WAL is forced to disk (`always`, `interval`, `never`; see [`crate::wal`]).
-    pub fsync: crate::wal::Fsync,
+    pub fsync: Fsync,
     /// Cache the partial aggregates of sealed segments (`--no-incremental` evaluates everything in full).
     pub incremental: bool,
     /// Bytes the cached partial aggregates of all scenarios may hold together.
     pub cache_bytes: usize,
     /// Scenario updates and alerts republished on NATS (`[publish]`), when configured.
-    pub publish: Option<crate::publish::PublishConfig>,
+    pub publish: Option<PublishConfig>,
     /// `demo --via nats`: the simulator publishes to JetStream and sources take the events in.
-    pub demo_via: Option<crate::ingest::connectors::demo::DemoVia>,
+    pub demo_via: Option<DemoVia>,
     /// Cluster mode on NATS JetStream (`serve --cluster`, `edge`, `[cluster]`); none: one process alone.
     pub cluster: Option<ClusterConfig>,
 }
@@ -235,7 +238,7 @@ impl Default for Config {
             tokens: Vec::new(),
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
-            fsync: crate::wal::Fsync::Interval(Duration::from_millis(100)),
+            fsync: Fsync::Interval(Duration::from_millis(100)),
             incremental: true,
             cache_bytes: 256 << 20,
             publish: None,

@@ -45,16 +45,7 @@ impl PayloadFormat {
     }
 }
 
-/// TLS settings shared by both kinds.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Tls {
-    /// PEM file of the CA certificates that sign the broker's certificate.
-    pub ca_file: Option<PathBuf>,
-    /// PEM files of the client certificate and its key, for brokers that ask for one.
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
-}
+pub use crate::config::Tls;
 
 /// Micro-batch bounds: messages are stored together (one WAL append) until one bound is reached.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]

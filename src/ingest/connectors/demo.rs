@@ -15,12 +15,7 @@ use crate::simulator::{EventSink, SinkError};
 /// A body larger than this is split at line boundaries (NATS's default `max_payload` is 1 MiB).
 const MAX_MESSAGE_BYTES: usize = 512 << 10;
 
-/// Where the demo's events go through NATS: the server URL and the subject prefix (`ioc.demo`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoVia {
-    pub url: String,
-    pub prefix: String,
-}
+pub use crate::config::DemoVia;
 
 impl DemoVia {
     fn js_stream(&self, stream: &str) -> String {

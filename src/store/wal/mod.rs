@@ -33,25 +33,7 @@ const HEADER: usize = 8;
 /// can only be garbage.
 const MAX_RECORD: usize = 1 << 30;
 
-/// When appended bytes are forced to stable storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fsync {
-    Always,
-    Interval(Duration),
-    Never,
-}
-
-impl Fsync {
-    /// `always`, `interval` (with `interval`), or `never`.
-    pub fn parse(text: &str, interval: Duration) -> Option<Fsync> {
-        match text {
-            "always" => Some(Fsync::Always),
-            "interval" => Some(Fsync::Interval(interval)),
-            "never" => Some(Fsync::Never),
-            _ => None,
-        }
-    }
-}
+pub use crate::config::Fsync;
 
 /// Where and how the WAL is written.
 #[derive(Debug, Clone)]
