@@ -174,7 +174,7 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
     let (store, replayed) = match &config.cluster {
         Some(_) => (
             Store::with_caps(&catalog, config.seal_rows, config.seal_age, caps),
-            Default::default(),
+            std::collections::BTreeMap::new(),
         ),
         None => Store::open(
             &catalog,
@@ -185,7 +185,6 @@ pub async fn start(config: Config, simulator: Option<SimulatorOptions>) -> Resul
             chrono::Utc::now().timestamp_millis(),
         )?,
     };
-    let replayed: std::collections::BTreeMap<String, crate::store::wal::ReplayStats> = replayed;
     let store = Arc::new(store);
     let rows: usize = replayed.values().map(|s| s.rows).sum();
     let cut: u64 = replayed.values().map(|s| s.cut_bytes).sum();

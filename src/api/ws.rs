@@ -161,7 +161,7 @@ async fn connection(state: Arc<AppState>, socket: WebSocket, caller: Caller) {
         match msg {
             Some(Ok(Message::Text(text))) => {
                 // An edge first brings the scenario's results in from the cluster (docs/cluster.md).
-                if let Some(cluster) = &state.cluster {
+                if let Some(cluster) = state.cluster.as_ref().filter(|c| c.is_edge()) {
                     if let Ok(Op::Subscribe { scenario, .. }) = serde_json::from_str::<Op>(&text) {
                         cluster.wanted(&scenario).await;
                     }

@@ -257,6 +257,11 @@ impl Node {
         tasks
     }
 
+    /// Whether this node is an edge (whose screens' scenarios come in through [`Node::wanted`]).
+    pub fn is_edge(&self) -> bool {
+        self.feeds.is_some()
+    }
+
     /// A local client wants `scenario`: on an edge, its feed starts (if it had not) and this returns once
     /// the feed has caught up with what the cluster holds (or after a short wait). Nothing on engine nodes.
     pub async fn wanted(&self, scenario: &str) {
